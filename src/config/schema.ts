@@ -1,0 +1,253 @@
+/**
+ * @module config/schema
+ * The one zod schema tree for `switchyard.yaml` (DESIGN.md §4). All defaults live here. The
+ * seed documents' formats (`cost_per_1k_tokens`, `quality_score`, `max_tokens`, `latency_ms`,
+ * model-level `provider`, top-level `routing_rules`) are accepted as they are and normalised by
+ * the registry. Objects are strict: an unknown key is a typo until proven otherwise.
+ */
+
+import { z } from 'zod';
+
+const nonNegative = z.number().finite().nonnegative();
+const positiveInt = z.number().int().positive();
+const unitInterval = z.number().min(0).max(1);
+
+/** Names used as model, route and provider names: they end up in URLs, metrics and logs. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const name = z
+  .string()
+  .regex(NAME_PATTERN, 'must start with a letter or digit and use only letters, digits and . _ : @ / -')
+  .refine((value) => !value.includes('..') && !value.includes('//'), 'must not contain ".." or "//"');
+
+export const TIERS = ['basic', 'intermediate', 'advanced', 'expert'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const simulatorProfileSchema = z.strictObject({
+  /** Time before the response headers (non-stream: before the whole answer). */
+  latency_ms: nonNegative.default(0),
+  /** Time from headers to the first token of a stream. */
+  ttft_ms: nonNegative.default(0),
+  /** Output speed of a stream; 0 means as fast as possible. */
+  tokens_per_s: nonNegative.default(0),
+  /** Share of requests answered with an HTTP 500. */
+  error_rate: unitInterval.default(0),
+  /** Length of generated answers in tokens (approximately), unless the prompt asks for less. */
+  output_tokens: positiveInt.max(100_000).optional(),
+  /** Embedding dimensions when the request does not say. */
+  dimensions: positiveInt.max(8192).default(256),
+});
+export type SimulatorProfile = z.infer<typeof simulatorProfileSchema>;
+
+const httpProviderFields = {
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
+  api_key: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** Per-attempt timeout towards this provider. */
+  timeout_ms: positiveInt.optional(),
+  /** Connections kept to this provider's origin. */
+  max_connections: positiveInt.max(10_000).optional(),
+};
+
+export const providerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.enum(['openai', 'github', 'huggingface']),
+    ...httpProviderFields,
+    organization: z.string().optional(),
+    project: z.string().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('azure'),
+    ...httpProviderFields,
+    base_url: z.url({ protocol: /^https?$/ }),
+    api_version: z.string().default('2024-10-21'),
+  }),
+  z.strictObject({
+    type: z.literal('anthropic'),
+    ...httpProviderFields,
+    anthropic_version: z.string().default('2023-06-01'),
+    beta: z.array(z.string()).optional(),
+  }),
+  z.strictObject({ type: z.literal('gemini'), ...httpProviderFields, api_version: z.string().default('v1beta') }),
+  z.strictObject({ type: z.literal('ollama'), ...httpProviderFields }),
+  z.strictObject({
+    type: z.literal('simulator'),
+    profile: simulatorProfileSchema.prefault({}),
+    timeout_ms: positiveInt.optional(),
+    max_connections: positiveInt.max(10_000).optional(),
+  }),
+]);
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ProviderType = ProviderConfig['type'];
+
+export const limitsSchema = z.strictObject({
+  rpm: positiveInt.optional(),
+  rpd: positiveInt.optional(),
+  tpm: positiveInt.optional(),
+  tpd: positiveInt.optional(),
+  max_concurrency: positiveInt.optional(),
+});
+
+export const deploymentSchema = z.strictObject({
+  provider: name,
+  /** Upstream model id; defaults to the logical model's name. For Azure, the deployment name. */
+  model: z.string().min(1).max(256).optional(),
+  weight: nonNegative.default(1),
+  limits: limitsSchema.optional(),
+  /** Simulator settings for this deployment (only with a simulator provider). */
+  simulate: simulatorProfileSchema.partial().optional(),
+});
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+
+export const pricingSchema = z.strictObject({
+  input_per_mtok: nonNegative.default(0),
+  output_per_mtok: nonNegative.default(0),
+  cached_input_per_mtok: nonNegative.optional(),
+  cache_write_per_mtok: nonNegative.optional(),
+  reasoning_per_mtok: nonNegative.optional(),
+});
+
+export const modelSchema = z.strictObject({
+  tier: z.enum(TIERS).optional(),
+  capabilities: z.array(z.string().min(1).max(64)).optional(),
+  context_window: positiveInt.optional(),
+  max_output_tokens: positiveInt.optional(),
+  pricing: pricingSchema.optional(),
+  quality: unitInterval.optional(),
+  deployments: z.array(deploymentSchema).optional(),
+  description: z.string().optional(),
+  // The seed documents' form.
+  provider: name.optional(),
+  cost_per_1k_tokens: z.strictObject({ input: nonNegative.optional(), output: nonNegative.optional() }).optional(),
+  quality_score: unitInterval.optional(),
+  max_tokens: positiveInt.optional(),
+  latency_ms: nonNegative.optional(),
+  dimensions: positiveInt.optional(),
+});
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+export const STRATEGIES = [
+  'direct',
+  'rules',
+  'cheapest',
+  'quality',
+  'balanced',
+  'fallback',
+  'ensemble',
+  'ab',
+  'router-model',
+  'custom',
+] as const;
+
+export const routeSchema = z.strictObject({
+  strategy: z.enum(STRATEGIES),
+  model: name.optional(),
+  models: z.array(name).optional(),
+  chain: z.array(name).optional(),
+  min_confidence: unitInterval.optional(),
+  select: z.enum(['confidence', 'vote', 'synthesize']).optional(),
+  aggregator: name.optional(),
+  variants: z.array(z.strictObject({ model: name, weight: nonNegative })).optional(),
+  rules: z
+    .array(
+      z.strictObject({
+        task: z.string().optional(),
+        when: z.record(z.string(), z.unknown()).optional(),
+        preferred: z.array(name).default([]),
+        fallback: z.array(name).default([]),
+      }),
+    )
+    .optional(),
+  module: z.string().optional(),
+  weights: z.record(z.string(), z.number()).optional(),
+  sticky_by: z.enum(['user', 'key', 'session']).optional(),
+  hedge_after_ms: positiveInt.optional(),
+  max_cost_usd: nonNegative.optional(),
+});
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+export const routingRuleSchema = z.strictObject({
+  task: z.string().min(1),
+  preferred_models: z.array(z.string()).default([]),
+  fallback_models: z.array(z.string()).default([]),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(4000),
+      body_limit_mb: z.number().positive().max(1024).default(10),
+      cors_origins: z.array(z.string()).default([]),
+      /** Overall deadline of one request, all attempts included. */
+      request_timeout_ms: positiveInt.default(600_000),
+    })
+    .prefault({}),
+  auth: z.strictObject({ master_key: z.string().optional() }).prefault({}),
+  storage: z
+    .strictObject({
+      url: z.string().default('sqlite://./switchyard.db'),
+      redis_url: z.string().optional(),
+    })
+    .prefault({}),
+  providers: z.record(name, providerSchema).default({}),
+  models: z.record(name, modelSchema).default({}),
+  routes: z.record(name, routeSchema).default({}),
+  routing_rules: z.array(routingRuleSchema).default([]),
+  budgets: z
+    .strictObject({
+      daily_limit_usd: nonNegative.optional(),
+      monthly_limit_usd: nonNegative.optional(),
+      total_limit_usd: nonNegative.optional(),
+      alert_threshold: unitInterval.default(0.8),
+      webhook_url: z.url().optional(),
+    })
+    .prefault({}),
+  cache: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      ttl_s: positiveInt.optional(),
+      ttl: positiveInt.optional(),
+      max_entries: positiveInt.optional(),
+      max_size: positiveInt.optional(),
+      strategy: z.enum(['lru']).optional(),
+    })
+    .prefault({}),
+  rate_limit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      requests_per_minute: positiveInt.optional(),
+      tokens_per_minute: positiveInt.optional(),
+      burst: z.number().int().nonnegative().optional(),
+      burst_size: z.number().int().nonnegative().optional(),
+    })
+    .prefault({}),
+  load_balancer: z
+    .strictObject({
+      strategy: z
+        .enum(['round-robin', 'weighted', 'least-busy', 'lowest-latency', 'lowest-cost', 'quota-aware'])
+        .default('round-robin'),
+      health_check_interval: positiveInt.optional(),
+      max_failures: positiveInt.optional(),
+      timeout: positiveInt.optional(),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      file: z.string().optional(),
+    })
+    .prefault({}),
+  ledger: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Records written per transaction. */
+      batch_size: positiveInt.max(100_000).default(500),
+      /** Longest a record waits in memory before it is written. */
+      flush_ms: positiveInt.max(60_000).default(50),
+    })
+    .prefault({}),
+  metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.infer<typeof configSchema>;
