@@ -46,6 +46,12 @@ const httpProviderFields = {
   timeout_ms: positiveInt.optional(),
   /** Connections kept to this provider's origin. */
   max_connections: positiveInt.max(10_000).optional(),
+  /**
+   * Which field carries the output-token limit. Defaults per type: `max_completion_tokens` for
+   * OpenAI itself, Azure and GitHub Models; `max_tokens` for Hugging Face and any other
+   * OpenAI-compatible server (older Azure API versions also want `max_tokens`).
+   */
+  max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
 };
 
 export const providerSchema = z.discriminatedUnion('type', [
@@ -67,7 +73,11 @@ export const providerSchema = z.discriminatedUnion('type', [
     anthropic_version: z.string().default('2023-06-01'),
     beta: z.array(z.string()).optional(),
   }),
-  z.strictObject({ type: z.literal('gemini'), ...httpProviderFields, api_version: z.string().default('v1beta') }),
+  z.strictObject({
+    type: z.literal('gemini'),
+    ...httpProviderFields,
+    api_version: z.string().default('v1beta'),
+  }),
   z.strictObject({ type: z.literal('ollama'), ...httpProviderFields }),
   z.strictObject({
     type: z.literal('simulator'),
@@ -117,7 +127,9 @@ export const modelSchema = z.strictObject({
   description: z.string().optional(),
   // The seed documents' form.
   provider: name.optional(),
-  cost_per_1k_tokens: z.strictObject({ input: nonNegative.optional(), output: nonNegative.optional() }).optional(),
+  cost_per_1k_tokens: z
+    .strictObject({ input: nonNegative.optional(), output: nonNegative.optional() })
+    .optional(),
   quality_score: unitInterval.optional(),
   max_tokens: positiveInt.optional(),
   latency_ms: nonNegative.optional(),

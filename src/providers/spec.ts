@@ -36,6 +36,8 @@ export interface UpstreamTarget {
   project?: string;
   /** Extra static headers from config. */
   headers?: Record<string, string>;
+  /** OpenAI protocol: the field that carries the output-token limit, when config overrides the preset. */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
 }
 
 /** One server-sent event, as the shared SSE parser yields it; NDJSON lines come as `{data}`. */

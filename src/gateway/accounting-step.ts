@@ -1,0 +1,160 @@
+/**
+ * @module gateway/accounting-step
+ * The last step of every request, whatever happened: settle usage (provider-reported wins,
+ * otherwise a tokenizer estimate marked as such), price every attempt, and write exactly one
+ * ledger record plus metrics. Runs after the response is on its way; never throws.
+ */
+
+import { type CompiledPrices, compilePrices, computeCostNanosCompiled } from '../accounting/compute-cost.js';
+import type { Prices } from '../accounting/prices.js';
+import { estimateUsage } from '../accounting/tokenizer.js';
+import type { ChatRequest } from '../core/chat.js';
+import type { GatewayError } from '../core/errors.js';
+import { type Usage, ZERO_USAGE } from '../core/usage.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RequestStats } from '../observability/stats.js';
+import type { RoutePlan } from '../routing/plan.js';
+import type { AttemptRecord, Ledger, LedgerRecord } from '../storage/ports.js';
+import type { RequestContext } from './request-context.js';
+
+export interface Settlement {
+  usage: Usage;
+  costNanos: number;
+  record: LedgerRecord;
+}
+
+export interface SettleInput {
+  context: RequestContext;
+  request?: Pick<ChatRequest, 'messages' | 'tools' | 'routing' | 'stream'>;
+  plan?: RoutePlan;
+  status: 'ok' | 'error' | 'cancelled';
+  error?: GatewayError;
+  httpStatus: number;
+  /** Usage reported for the answering attempt (may be absent or estimated). */
+  usage?: Usage;
+  /** Generated text of the answering attempt, for estimation when usage is missing. */
+  outputText?: string;
+  /** Input tokens known without a tokenizer (embeddings report them). */
+  confidence?: number;
+  cacheHit?: boolean;
+}
+
+export interface AccountingDeps {
+  ledger: Ledger;
+  metrics: Metrics;
+  stats: RequestStats;
+}
+
+const compiledCache = new WeakMap<Prices, CompiledPrices>();
+
+/** Prices are compiled once per model (registry entries live as long as the config). */
+function compiled(prices: Prices): CompiledPrices {
+  let found = compiledCache.get(prices);
+  if (!found) {
+    found = compilePrices(prices);
+    compiledCache.set(prices, found);
+  }
+  return found;
+}
+
+function needsEstimate(usage: Usage | undefined): boolean {
+  return (
+    usage === undefined || (usage.estimated === true && usage.inputTokens === 0 && usage.outputTokens === 0)
+  );
+}
+
+export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
+  const { context } = input;
+  const trace = context.trace;
+  const answering = input.status === 'ok' || input.status === 'cancelled' ? trace.attempts.at(-1) : undefined;
+  let usage: Usage = input.usage ?? answering?.usage ?? ZERO_USAGE;
+  if (answering && input.request && needsEstimate(input.usage ?? answering.usage)) {
+    usage = estimateUsage({
+      request: input.request,
+      outputText: input.outputText ?? '',
+      model: answering.deployment.target.model,
+    });
+  }
+  if (answering) answering.usage = usage;
+
+  let costNanos = 0;
+  const attempts: AttemptRecord[] = trace.attempts.map((attempt, index) => {
+    const attemptUsage = attempt.usage ?? ZERO_USAGE;
+    const cost = computeCostNanosCompiled(attemptUsage, compiled(attempt.model.prices));
+    costNanos += cost;
+    return {
+      attempt: index + 1,
+      model: attempt.model.name,
+      provider: attempt.deployment.provider,
+      deployment: attempt.deployment.id,
+      status: attempt.status,
+      ...(attempt.error ? { errorCode: attempt.error.code, httpStatus: attempt.error.status } : {}),
+      latencyMs: attempt.latencyMs,
+      inputTokens: attemptUsage.inputTokens,
+      outputTokens: attemptUsage.outputTokens,
+      costNanos: cost,
+    };
+  });
+
+  const latencyMs = Date.now() - context.startedAt;
+  const routing = input.request?.routing;
+  const record: LedgerRecord = {
+    requestId: context.requestId,
+    timestamp: context.startedAt,
+    endpoint: context.endpoint,
+    ...(context.caller.keyId === undefined ? {} : { keyId: context.caller.keyId }),
+    ...(context.caller.project === undefined ? {} : { project: context.caller.project }),
+    ...(context.caller.user === undefined ? {} : { user: context.caller.user }),
+    ...(routing?.tags === undefined ? {} : { tags: routing.tags }),
+    ...(input.plan?.route === undefined ? {} : { route: input.plan.route }),
+    strategy: input.plan?.strategy ?? 'none',
+    ...(trace.model ? { model: trace.model.name } : {}),
+    ...(trace.deployment ? { provider: trace.deployment.provider, deployment: trace.deployment.id } : {}),
+    status: input.status,
+    ...(input.error ? { errorCode: input.error.code } : {}),
+    httpStatus: input.httpStatus,
+    stream: input.request?.stream ?? false,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+    reasoningTokens: usage.reasoningTokens ?? 0,
+    usageEstimated: usage.estimated === true,
+    costNanos,
+    latencyMs,
+    ...(trace.ttftMs === undefined ? {} : { ttftMs: trace.ttftMs }),
+    cacheHit: input.cacheHit ?? false,
+    ...(input.confidence === undefined ? {} : { confidence: input.confidence }),
+    ...(input.plan ? { routeTrace: input.plan.reason } : {}),
+    attempts,
+  };
+  deps.ledger.append(record);
+
+  const observed = {
+    endpoint: context.endpoint,
+    model: trace.model?.name ?? 'none',
+    provider: trace.deployment?.provider ?? 'none',
+    status: input.status,
+    ...(input.error ? { errorCode: input.error.code } : {}),
+    durationMs: latencyMs,
+    ...(trace.ttftMs === undefined ? {} : { ttftMs: trace.ttftMs }),
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    costNanos,
+    stream: record.stream,
+    cacheHit: record.cacheHit,
+  };
+  deps.metrics.recordRequest(observed);
+  deps.stats.record(observed);
+  for (const attempt of trace.attempts) {
+    deps.metrics.recordAttempt({
+      model: attempt.model.name,
+      provider: attempt.deployment.provider,
+      deployment: attempt.deployment.id,
+      status: attempt.status,
+      ...(attempt.error ? { errorCode: attempt.error.code } : {}),
+      durationMs: attempt.latencyMs,
+    });
+  }
+  return { usage, costNanos, record };
+}

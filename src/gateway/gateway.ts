@@ -1,0 +1,200 @@
+/**
+ * @module gateway/gateway
+ * The gateway as a library: built from a validated config, it owns the registry, router,
+ * executor, ledger, metrics and logs, and serves canonical requests. The HTTP layer, the CLI
+ * (`switchyard ask`) and library users (`createGateway`) all go through these methods, so every
+ * path gets the same routing, accounting and exactly-one ledger record.
+ */
+
+import type { Config } from '../config/schema.js';
+import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { Usage } from '../core/usage.js';
+import { createExecutor, type Executor, type StreamSummary } from '../execution/executor.js';
+import { createRoundRobinBalancer } from '../execution/load-balancer.js';
+import { createUpstreamClient, type UpstreamClient } from '../execution/upstream-client.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Redactor } from '../observability/redact.js';
+import type { RequestStats } from '../observability/stats.js';
+import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
+import type { RoutePlan } from '../routing/plan.js';
+import { createRouter, type Router } from '../routing/router.js';
+import type { Ledger } from '../storage/ports.js';
+import { type Settlement, settle } from './accounting-step.js';
+import type { RequestContext } from './request-context.js';
+
+export interface ServedBy {
+  model: ModelEntry;
+  deployment: Deployment;
+  plan: RoutePlan;
+  attempts: number;
+}
+
+export interface ChatOutcome extends ServedBy {
+  result: ChatResult;
+  settlement: Settlement;
+}
+
+export interface StreamOutcome extends ServedBy {
+  parts: AsyncGenerator<StreamPart, void>;
+  /** Settles the request once `parts` is exhausted (or abandoned); call exactly once. */
+  finish(): Settlement;
+  summary: StreamSummary;
+}
+
+export interface EmbedOutcome extends ServedBy {
+  result: EmbeddingResult;
+  settlement: Settlement;
+}
+
+export interface GatewayServices {
+  config: Config;
+  registry: Registry;
+  ledger: Ledger;
+  metrics: Metrics;
+  stats: RequestStats;
+  logger: Logger;
+  redactor: Redactor;
+  /** Things to close on shutdown, in order (simulators, storage). */
+  closers?: (() => Promise<void>)[];
+}
+
+export interface Gateway extends GatewayServices {
+  router: Router;
+  chat(request: ChatRequest, context: RequestContext): Promise<ChatOutcome>;
+  stream(request: ChatRequest, context: RequestContext): Promise<StreamOutcome>;
+  embed(request: EmbeddingRequest, context: RequestContext): Promise<EmbedOutcome>;
+  /** Records a request that failed before routing (e.g. rejected by admission). */
+  recordRejected(context: RequestContext, error: GatewayError, request?: ChatRequest): void;
+  /** Attempts running against a deployment right now. */
+  inFlight(deploymentId: string): number;
+  close(): Promise<void>;
+}
+
+export function assembleGateway(services: GatewayServices): Gateway {
+  const client: UpstreamClient = createUpstreamClient();
+  const router = createRouter(services.registry);
+  const executor: Executor = createExecutor({
+    registry: services.registry,
+    client,
+    balancer: createRoundRobinBalancer(),
+  });
+  const deps = { ledger: services.ledger, metrics: services.metrics, stats: services.stats };
+
+  function servedBy(context: RequestContext, plan: RoutePlan): ServedBy {
+    const { model, deployment } = context.trace;
+    // The executor sets both before it returns a value; their absence is a bug, not a user error.
+    if (!model || !deployment) throw new GatewayError('INTERNAL', 'execution returned without a deployment');
+    return { model, deployment, plan, attempts: context.trace.attempts.length };
+  }
+
+  function fail(
+    context: RequestContext,
+    error: unknown,
+    request?: ChatRequest,
+    plan?: RoutePlan,
+  ): GatewayError {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.code === 'INTERNAL') {
+      services.logger.error('request failed unexpectedly', { requestId: context.requestId, error });
+    }
+    settle(deps, {
+      context,
+      ...(request ? { request } : {}),
+      ...(plan ? { plan } : {}),
+      status: context.signal.aborted ? 'cancelled' : 'error',
+      error: gatewayError,
+      httpStatus: gatewayError.status,
+    });
+    return gatewayError;
+  }
+
+  return {
+    ...services,
+    router,
+
+    async chat(request, context) {
+      let plan: RoutePlan | undefined;
+      try {
+        plan = router.plan(request);
+        const result = await executor.chat(request, plan, context);
+        const served = servedBy(context, plan);
+        const outputText = result.choices
+          .map((c) => c.message.content.map((p) => ('text' in p ? p.text : '')).join(''))
+          .join('');
+        const settlement = settle(deps, {
+          context,
+          request,
+          plan,
+          status: 'ok',
+          httpStatus: 200,
+          usage: result.usage,
+          outputText,
+        });
+        return { ...served, result: { ...result, usage: settlement.usage }, settlement };
+      } catch (error) {
+        throw fail(context, error, request, plan);
+      }
+    },
+
+    async stream(request, context) {
+      let plan: RoutePlan | undefined;
+      try {
+        plan = router.plan(request);
+        const committed = await executor.stream(request, plan, context);
+        const served = servedBy(context, plan);
+        const committedPlan = plan;
+        let settled: Settlement | undefined;
+        return {
+          ...served,
+          parts: committed.parts,
+          summary: committed.summary,
+          finish() {
+            if (settled) return settled;
+            const summary = committed.summary;
+            const status = summary.status === 'streaming' ? 'cancelled' : summary.status;
+            settled = settle(deps, {
+              context,
+              request,
+              plan: committedPlan,
+              status,
+              ...(summary.error ? { error: summary.error } : {}),
+              httpStatus: 200,
+              ...(summary.usage ? { usage: summary.usage } : {}),
+              outputText: summary.outputText,
+            });
+            return settled;
+          },
+        };
+      } catch (error) {
+        throw fail(context, error, request, plan);
+      }
+    },
+
+    async embed(request, context) {
+      let plan: RoutePlan | undefined;
+      try {
+        plan = router.plan({ ...request, operation: 'embeddings' });
+        const result = await executor.embed(request, plan, context);
+        const served = servedBy(context, plan);
+        const usage: Usage = result.usage;
+        const settlement = settle(deps, { context, plan, status: 'ok', httpStatus: 200, usage });
+        return { ...served, result, settlement };
+      } catch (error) {
+        throw fail(context, error, undefined, plan);
+      }
+    },
+
+    inFlight: (id) => executor.inFlight(id),
+
+    recordRejected(context, error, request) {
+      fail(context, error, request);
+    },
+
+    async close() {
+      await client.close();
+      for (const close of services.closers ?? []) await close();
+    },
+  };
+}

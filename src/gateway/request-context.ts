@@ -1,0 +1,49 @@
+/**
+ * @module gateway/request-context
+ * Per-request state carried from the HTTP layer through routing and execution to accounting:
+ * who asked, what for, when it must be done, and the trace of what happened.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { ExecutionTrace } from '../execution/executor.js';
+
+export interface Caller {
+  /** Virtual key id, when the request came with one. */
+  keyId?: string;
+  project?: string;
+  user?: string;
+  admin: boolean;
+}
+
+export interface RequestContext {
+  requestId: string;
+  endpoint: string;
+  startedAt: number;
+  deadline: number;
+  signal: AbortSignal;
+  caller: Caller;
+  trace: ExecutionTrace;
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+export function createRequestContext(input: {
+  endpoint: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  caller?: Caller;
+  requestId?: string;
+}): RequestContext {
+  const startedAt = Date.now();
+  return {
+    requestId: input.requestId ?? newRequestId(),
+    endpoint: input.endpoint,
+    startedAt,
+    deadline: startedAt + input.timeoutMs,
+    signal: input.signal,
+    caller: input.caller ?? { admin: false },
+    trace: { attempts: [] },
+  };
+}

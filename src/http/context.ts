@@ -1,0 +1,37 @@
+/**
+ * @module http/context
+ * What a route handler gets: the raw request/response (only http/ ever sees them), the parsed
+ * path and query, the caller, and the gateway's services.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../gateway/gateway.js';
+import type { Caller } from '../gateway/request-context.js';
+
+export type Access = 'public' | 'key' | 'admin';
+
+export interface HttpContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  query: URLSearchParams;
+  params: Readonly<Record<string, string>>;
+  gateway: Gateway;
+  caller: Caller;
+  /** Aborted when the client disconnects before the response is complete. */
+  signal: AbortSignal;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+}
+
+export type Handler = (context: HttpContext) => Promise<void> | void;
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `/v1/models/:id*` matches the rest of the path (model ids may contain `/`). */
+  path: string;
+  access: Access;
+  handler: Handler;
+  /** One line for docs and the route-table test. */
+  summary: string;
+}

@@ -1,0 +1,58 @@
+/**
+ * @module http/respond
+ * Writing responses: JSON bodies, the error envelope, and the `x-switchyard-*` headers every
+ * response carries. Error bodies pass through the redactor before they leave.
+ */
+
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../core/errors.js';
+import type { Redactor } from '../observability/redact.js';
+
+export type Headers = Record<string, string | number>;
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  headers?: Headers,
+) {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(
+  res: ServerResponse,
+  error: GatewayError,
+  redactor: Redactor,
+  headers?: Headers,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const extra: Headers = { ...headers };
+  if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) {
+    extra['retry-after'] = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  }
+  sendJson(res, error.status, redactor.value(error.toJSON()), extra);
+}
+
+/** Cost in USD with enough digits for sub-cent requests, as a header value. */
+export function formatCostHeader(costNanos: number): string {
+  return (costNanos / 1e9).toFixed(9).replace(/0+$/, '').replace(/\.$/, '.0');
+}

@@ -1,0 +1,132 @@
+/**
+ * @module http/server
+ * The HTTP front door on plain node:http (no framework on the hot path): match the route,
+ * check the caller's access, run the handler, and turn anything thrown into the error
+ * envelope. A client that disconnects aborts its request's upstream call.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
+import type { HttpContext, RouteDefinition } from './context.js';
+import { sendError } from './respond.js';
+import { createRouteMatcher } from './router.js';
+import { ROUTES } from './routes/table.js';
+
+export interface ServerOptions {
+  routes?: readonly RouteDefinition[];
+}
+
+export function createRequestHandler(gateway: Gateway, options: ServerOptions = {}) {
+  const matcher = createRouteMatcher(options.routes ?? ROUTES);
+  const authenticator: Authenticator = createAuthenticator(gateway.config.auth.master_key);
+  const bodyLimitBytes = Math.floor(gateway.config.server.body_limit_mb * 1024 * 1024);
+  const requestTimeoutMs = gateway.config.server.request_timeout_ms;
+  const { redactor, logger } = gateway;
+
+  return function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    const match = matcher.match(method, path);
+    if (!match) {
+      const allowed = matcher.allowed(path);
+      const error =
+        allowed.length > 0
+          ? new GatewayError(
+              'INVALID_REQUEST',
+              `${method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+              {
+                status: 405,
+              },
+            )
+          : new GatewayError('NOT_FOUND', `no route ${method} ${path}`);
+      sendError(res, error, redactor, allowed.length > 0 ? { allow: allowed.join(', ') } : undefined);
+      req.resume();
+      return;
+    }
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    let context: HttpContext;
+    try {
+      const caller =
+        match.route.access === 'public' ? { admin: false } : authenticator.authenticate(req.headers);
+      if (match.route.access === 'admin' && !caller.admin) {
+        throw new GatewayError('FORBIDDEN', 'this route needs an admin key');
+      }
+      context = {
+        req,
+        res,
+        path,
+        query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
+        params: match.params,
+        gateway,
+        caller,
+        signal: controller.signal,
+        bodyLimitBytes,
+        requestTimeoutMs,
+      };
+    } catch (error) {
+      sendError(res, toGatewayError(error), redactor);
+      req.resume();
+      return;
+    }
+    const fail = (error: unknown) => {
+      const gatewayError = toGatewayError(error);
+      if (gatewayError.code === 'INTERNAL') logger.error('handler failed', { path, error });
+      // An oversized body is not read any further: answer, then let Node close the connection.
+      const tooLarge = gatewayError.code === 'PAYLOAD_TOO_LARGE';
+      sendError(res, gatewayError, redactor, tooLarge ? { connection: 'close' } : undefined);
+      if (!tooLarge) req.resume();
+    };
+    try {
+      const pending = match.route.handler(context);
+      if (pending) pending.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  };
+}
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(
+  gateway: Gateway,
+  listen: { host: string; port: number },
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    createRequestHandler(gateway, options),
+  );
+  server.headersTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * @module http/wire/openai/encode-chat-stream
+ * Canonical stream parts → OpenAI `chat.completion.chunk` server-sent events, byte for byte in
+ * the shape OpenAI sends: a first chunk per choice with `delta: {role: 'assistant', content: ''}`,
+ * content / refusal / tool-call deltas, a finish chunk with `finish_reason`, and — only when the
+ * client asked with `stream_options.include_usage` — a usage chunk with `choices: []` (every
+ * other chunk then carries `usage: null`, as OpenAI's do). Reasoning deltas have no place on this
+ * wire and encode to nothing.
+ *
+ * Errors: an `error` part becomes `data: {"error": {code, message, type}}`. The caller must then
+ * end the response WITHOUT `data: [DONE]`: official OpenAI clients throw on an `error` event, and
+ * a stream that ends without `[DONE]` can never be mistaken for a complete answer (DESIGN.md §5).
+ *
+ * The chunk envelope is built once and text deltas cost one JSON.stringify of the text: this
+ * runs for every token the gateway streams.
+ */
+
+import type { StreamPart } from '../../../core/chat.js';
+import { encodeFinishReason, encodeLogprobs, encodeUsage } from './encode-wire-fields.js';
+
+export interface ChatStreamEncoder {
+  /** SSE text for one part; may be the empty string when the part has no wire form. */
+  encode(part: StreamPart): string;
+  /** The terminating `data: [DONE]` event; only after a stream that did not fail. */
+  done(): string;
+}
+
+const NO_LOGPROBS_NO_FINISH = '"logprobs":null,"finish_reason":null';
+const DONE = 'data: [DONE]\n\n';
+
+export function createChatStreamEncoder(opts: {
+  id: string;
+  model: string;
+  includeUsage: boolean;
+}): ChatStreamEncoder {
+  const idJson = JSON.stringify(opts.id);
+  const modelJson = JSON.stringify(opts.model);
+  const suffix = opts.includeUsage ? ',"usage":null}\n\n' : '}\n\n';
+  let created = 0;
+  /** `data: {"id":…,"object":…,"created":…,"model":…,` — set once `created` is known. */
+  let envelope: string | undefined;
+  const roleSent: boolean[] = [];
+
+  function head(): string {
+    if (envelope === undefined) {
+      if (created === 0) created = Math.floor(Date.now() / 1000);
+      envelope = `data: {"id":${idJson},"object":"chat.completion.chunk","created":${created},"model":${modelJson},`;
+    }
+    return envelope;
+  }
+
+  function chunk(choice: number, delta: string, tail: string): string {
+    return `${head()}"choices":[{"index":${choice},"delta":${delta},${tail}}]${suffix}`;
+  }
+
+  /** The role chunk OpenAI opens every choice with, if this choice has not had it yet. */
+  function opening(choice: number): string {
+    if (roleSent[choice] === true) return '';
+    roleSent[choice] = true;
+    return chunk(choice, '{"role":"assistant","content":""}', NO_LOGPROBS_NO_FINISH);
+  }
+
+  function toolCallDelta(part: Extract<StreamPart, { type: 'tool-call-delta' }>): string {
+    let call = `{"index":${part.index}`;
+    if (part.id !== undefined) call += `,"id":${JSON.stringify(part.id)},"type":"function"`;
+    call += ',"function":{';
+    if (part.name !== undefined) call += `"name":${JSON.stringify(part.name)},`;
+    call += `"arguments":${JSON.stringify(part.argumentsDelta)}}}`;
+    return `{"tool_calls":[${call}]}`;
+  }
+
+  return {
+    encode(part: StreamPart): string {
+      switch (part.type) {
+        case 'start':
+          if (part.created > 0) {
+            created = part.created;
+            envelope = undefined;
+          }
+          return opening(0);
+        case 'text-delta':
+          return (
+            opening(part.choice) +
+            chunk(part.choice, `{"content":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
+          );
+        case 'refusal-delta':
+          return (
+            opening(part.choice) +
+            chunk(part.choice, `{"refusal":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
+          );
+        case 'tool-call-delta':
+          return opening(part.choice) + chunk(part.choice, toolCallDelta(part), NO_LOGPROBS_NO_FINISH);
+        case 'logprobs':
+          return (
+            opening(part.choice) +
+            chunk(
+              part.choice,
+              '{}',
+              `"logprobs":${JSON.stringify(encodeLogprobs(part.tokens))},"finish_reason":null`,
+            )
+          );
+        case 'finish':
+          return (
+            opening(part.choice) +
+            chunk(
+              part.choice,
+              '{}',
+              `"logprobs":null,"finish_reason":"${encodeFinishReason(part.finishReason)}"`,
+            )
+          );
+        case 'usage':
+          if (!opts.includeUsage) return '';
+          return `${head()}"choices":[],"usage":${JSON.stringify(encodeUsage(part.usage))}}\n\n`;
+        case 'error': {
+          const { code, message, type } = part.error;
+          return `data: ${JSON.stringify({ error: { code, message, type } })}\n\n`;
+        }
+        case 'reasoning-delta':
+          return '';
+      }
+    },
+
+    done(): string {
+      return DONE;
+    },
+  };
+}

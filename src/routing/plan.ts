@@ -1,0 +1,56 @@
+/**
+ * @module routing/plan
+ * What a routing strategy decides and the executor carries out. A plan is data: which models to
+ * try in which order (or in parallel), when to escalate, and the human-readable reason that
+ * becomes the decision trace (`x-switchyard-route`, the ledger's `routeTrace`).
+ */
+
+import type { ChatRequest } from '../core/chat.js';
+import type { ModelEntry, Registry } from '../registry/registry.js';
+
+export interface PlannedAttempt {
+  /** Logical model name. */
+  model: string;
+  /** A specific deployment id; otherwise the executor's load balancer picks one. */
+  deployment?: string;
+  /** Deadline for this step, all of its retries included. */
+  deadlineMs?: number;
+  /** Why this step is in the plan. */
+  reason?: string;
+}
+
+export type RoutePlan =
+  | {
+      kind: 'sequence';
+      strategy: string;
+      /** The route name the client asked for, when it asked for a route. */
+      route?: string;
+      attempts: PlannedAttempt[];
+      /** Escalate to the next step when the answer's confidence is below this. */
+      escalate?: { minConfidence: number };
+      reason: string;
+    }
+  | {
+      kind: 'parallel';
+      strategy: string;
+      route?: string;
+      members: PlannedAttempt[];
+      select: 'confidence' | 'vote' | 'synthesize';
+      aggregator?: string;
+      reason: string;
+    };
+
+/** Live state a strategy may consult; strategies never do I/O to get it. */
+export interface RoutingSnapshot {
+  /** Deployment ids whose circuit is open. */
+  openCircuits?: ReadonlySet<string>;
+  /** Observed latency per model in milliseconds. */
+  latencyMs?: ReadonlyMap<string, number>;
+}
+
+export type Strategy = (
+  request: ChatRequest,
+  candidates: readonly ModelEntry[],
+  snapshot: RoutingSnapshot,
+  registry: Registry,
+) => RoutePlan;

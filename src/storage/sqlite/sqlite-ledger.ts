@@ -1,0 +1,281 @@
+/**
+ * @module storage/sqlite/sqlite-ledger
+ * The embedded, durable Ledger on SQLite (better-sqlite3, WAL, synchronous=NORMAL). `append()`
+ * only copies the record into an in-memory queue; nothing touches the disk on the caller's stack.
+ * A timer (`flushMs`) or a full batch (`batchSize`, scheduled with setImmediate, never inline)
+ * hands one batch at a time to the writer — a worker thread by default, see sqlite-writer.ts —
+ * which inserts it in a single transaction. A batch that fails stays at the head of the queue
+ * and is retried with backoff, never dropped, and `onError` is told. Reads run on the main
+ * thread's own read-only connection and see queued records too: `get` falls back to the queue;
+ * `query`, `count` and `setFeedback` flush first.
+ */
+
+import Database from 'better-sqlite3';
+import type { Ledger, LedgerQuery, LedgerRecord } from '../ports.js';
+import { type AttemptRow, type LedgerRow, type RecordRows, toRecord, toRows } from './ledger-rows.js';
+import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
+import { createInlineWriter, createWorkerWriter, type SqliteWriter } from './sqlite-writer.js';
+
+export interface SqliteLedgerOptions {
+  /** Database file; `:memory:` works (with the inline writer), for tests. */
+  path: string;
+  /** Records per write transaction; default 500. */
+  batchSize?: number;
+  /** Longest a record waits in the queue before a write starts; default 50 ms. */
+  flushMs?: number;
+  /** Told about every failed write; the records stay queued and are retried. */
+  onError?: (err: unknown) => void;
+  /** `worker` (default) writes on a worker thread; `inline` on the event loop. */
+  writer?: 'worker' | 'inline';
+  /**
+   * How long a write waits for another connection's lock before failing (and being retried);
+   * default 1,000 ms on the worker thread, 10 ms inline, where waiting would block the event loop.
+   */
+  busyTimeoutMs?: number;
+}
+
+interface Waiter {
+  /** Resolve once this many records in total have been written. */
+  target: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_RETRY_DELAY_MS = 5_000;
+
+export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
+  const flushMs = Math.max(0, options.flushMs ?? 50);
+  const onError = options.onError ?? warnWriteFailure;
+  const inline = options.writer === 'inline' || options.path === ':memory:';
+
+  // Opening and migrating happen once, at start-up, where blocking is acceptable.
+  const db = new Database(options.path, { timeout: 5_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  runMigrations(db, 'ledger', LEDGER_MIGRATIONS);
+  let writer: SqliteWriter;
+  if (inline) {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
+    writer = createInlineWriter(db);
+  } else {
+    // From here on this connection only reads: it can never wait on the writer's lock.
+    db.pragma('query_only = ON');
+    writer = createWorkerWriter({
+      path: options.path,
+      busyTimeoutMs: options.busyTimeoutMs ?? 1_000,
+      onError: report,
+    });
+  }
+
+  const selectOne = db.prepare<[string], LedgerRow>('SELECT * FROM ledger WHERE request_id = ?');
+  const selectAttempts = db.prepare<[string], AttemptRow>(
+    'SELECT * FROM ledger_attempts WHERE request_id = ? ORDER BY attempt',
+  );
+  const selectAttemptsOf = db.prepare<[string], AttemptRow>(
+    'SELECT * FROM ledger_attempts WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, attempt',
+  );
+  const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM ledger');
+  const queryStatements = new Map<string, Database.Statement<unknown[], LedgerRow>>();
+
+  // The queue: records [head, queue.length) are not yet written; [head, head + inFlight) are
+  // with the writer.
+  let queue: LedgerRecord[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let appended = 0;
+  let written = 0;
+  const queued = new Map<string, LedgerRecord>();
+  const waiters: Waiter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let failures = 0;
+  let closing: Promise<void> | undefined;
+
+  function scheduleTimer(delayMs: number): void {
+    if (timer !== undefined || immediate !== undefined) return;
+    timer = setTimeout(writeStep, delayMs);
+    // A queued write must not keep a CLI process alive; servers call close() on shutdown.
+    timer.unref();
+  }
+
+  function scheduleNow(): void {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    immediate ??= setImmediate(writeStep);
+  }
+
+  function writeStep(): void {
+    timer = undefined;
+    immediate = undefined;
+    // The completion of the batch in flight schedules the next one.
+    if (inFlight > 0) return;
+    const waiting = queue.length - head;
+    if (waiting === 0) return;
+    const n = Math.min(batchSize, waiting);
+    const batch = queue.slice(head, head + n);
+    const rows: RecordRows[] = batch.map(toRows);
+    inFlight = n;
+    writer.write(rows).then(
+      () => succeeded(batch),
+      (err: unknown) => failed(err),
+    );
+  }
+
+  function succeeded(batch: readonly LedgerRecord[]): void {
+    inFlight = 0;
+    failures = 0;
+    head += batch.length;
+    written += batch.length;
+    for (const record of batch) if (queued.get(record.requestId) === record) queued.delete(record.requestId);
+    if (head > 1_024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i];
+      if (waiter !== undefined && waiter.target <= written) {
+        waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+    const left = queue.length - head;
+    if (left === 0) return;
+    if (left >= batchSize || waiters.length > 0) scheduleNow();
+    else scheduleTimer(flushMs);
+  }
+
+  function failed(err: unknown): void {
+    inFlight = 0;
+    failures++;
+    report(err);
+    for (const waiter of waiters.splice(0)) waiter.reject(err);
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    scheduleTimer(Math.min(MAX_RETRY_DELAY_MS, flushMs * 2 ** failures + 10));
+  }
+
+  function report(err: unknown): void {
+    try {
+      onError(err);
+    } catch {
+      // A throwing error handler must not break the retry loop.
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (appended === written) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      waiters.push({ target: appended, resolve, reject });
+      scheduleNow();
+    });
+  }
+
+  function queryStatement(query: LedgerQuery): Database.Statement<unknown[], LedgerRow> {
+    const where: string[] = [];
+    if (query.since !== undefined) where.push('timestamp >= ?');
+    if (query.until !== undefined) where.push('timestamp < ?');
+    if (query.model !== undefined) where.push('model = ?');
+    if (query.keyId !== undefined) where.push('key_id = ?');
+    const sql =
+      'SELECT * FROM ledger' +
+      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY timestamp DESC, request_id DESC' +
+      (query.limit !== undefined ? ' LIMIT ?' : '');
+    let statement = queryStatements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], LedgerRow>(sql);
+      queryStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  return {
+    append(record) {
+      if (closing !== undefined) throw new Error('ledger is closed');
+      if (queued.has(record.requestId)) return;
+      const copy = copyRecord(record);
+      queued.set(copy.requestId, copy);
+      queue.push(copy);
+      appended++;
+      // While a failed batch waits for its retry, the retry timer drives the queue.
+      if (failures > 0) return;
+      if (queue.length - head >= batchSize) scheduleNow();
+      else scheduleTimer(flushMs);
+    },
+
+    flush,
+
+    async get(requestId) {
+      // The table first: a queued record whose id is already written is a duplicate to ignore.
+      const row = selectOne.get(requestId);
+      if (row !== undefined) return toRecord(row, selectAttempts.all(requestId));
+      const waiting = queued.get(requestId);
+      return waiting === undefined ? undefined : copyRecord(waiting);
+    },
+
+    async query(query) {
+      await flush();
+      const params: unknown[] = [];
+      if (query.since !== undefined) params.push(query.since);
+      if (query.until !== undefined) params.push(query.until);
+      if (query.model !== undefined) params.push(query.model);
+      if (query.keyId !== undefined) params.push(query.keyId);
+      if (query.limit !== undefined) params.push(Math.max(0, Math.floor(query.limit)));
+      const rows = queryStatement(query).all(...params);
+      if (rows.length === 0) return [];
+      const attemptsById = new Map<string, AttemptRow[]>();
+      for (const attempt of selectAttemptsOf.all(JSON.stringify(rows.map((row) => row.request_id)))) {
+        const list = attemptsById.get(attempt.request_id);
+        if (list === undefined) attemptsById.set(attempt.request_id, [attempt]);
+        else list.push(attempt);
+      }
+      return rows.map((row) => toRecord(row, attemptsById.get(row.request_id) ?? []));
+    },
+
+    async count() {
+      await flush();
+      return countAll.get()?.n ?? 0;
+    },
+
+    async setFeedback(requestId, rating, comment) {
+      if (queued.has(requestId)) await flush();
+      return (await writer.setFeedback(requestId, rating, comment ?? null)) > 0;
+    },
+
+    close() {
+      closing ??= (async () => {
+        try {
+          await flush();
+        } catch (err) {
+          throw new Error(`ledger closed with ${queue.length - head} records it could not write`, {
+            cause: err,
+          });
+        } finally {
+          if (timer !== undefined) clearTimeout(timer);
+          if (immediate !== undefined) clearImmediate(immediate);
+          timer = undefined;
+          immediate = undefined;
+          // The reader closes first, so that the writer's connection is the last one and does
+          // the final checkpoint off the event loop.
+          db.close();
+          await writer.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function copyRecord(record: LedgerRecord): LedgerRecord {
+  const copy: LedgerRecord = { ...record, attempts: record.attempts.map((a) => ({ ...a })) };
+  if (record.tags !== undefined) copy.tags = [...record.tags];
+  return copy;
+}
+
+function warnWriteFailure(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.emitWarning(`ledger write failed, records kept for retry: ${message}`, 'SwitchyardLedgerWarning');
+}
