@@ -6,6 +6,7 @@
  */
 
 import { createPriceCatalogue } from '../accounting/price-catalogue.js';
+import { warmTokenizer } from '../accounting/tokenizer.js';
 import type { Config, SimulatorProfile } from '../config/schema.js';
 import { type MockUpstream, startMockUpstream } from '../mock-upstream/server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -85,6 +86,10 @@ export async function createGateway(config: Config, options: CreateGatewayOption
       ...(options.logDestination ? { destination: options.logDestination } : {}),
       redactor,
     });
+  // Exact BPE counts are needed only when a provider reports no usage; load them in the background.
+  warmTokenizer().catch((error: unknown) =>
+    logger.warn('tokenizer could not be loaded; estimates stay approximate', { error }),
+  );
   const simulators = await startSimulators(config, '127.0.0.1');
   const catalogue = createPriceCatalogue();
   const { registry, warnings } = createRegistry(config, {
