@@ -3,7 +3,10 @@
 // external services are reachable, run every test suite, and say which suites were skipped and
 // why. In CI (CI=true) a missing service is an error, not a skip.
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function reachable(url, defaultPort) {
   if (!url) return Promise.resolve(false);
@@ -52,10 +55,26 @@ for (const service of services) {
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const args = ['vitest', 'run', ...process.argv.slice(2)];
+const reportDir = mkdtempSync(join(tmpdir(), 'switchyard-vitest-'));
+const report = join(reportDir, 'report.json');
+const args = [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 if (skipped.length > 0) {
   console.log('\nSkipped (start the service and set the variable to run them):');
   for (const line of skipped) console.log(`  - ${line}`);
 }
+// One plain closing line that any CI can read, whatever the runner prints above it.
+if (existsSync(report)) {
+  const totals = JSON.parse(readFileSync(report, 'utf8'));
+  const skippedTests = (totals.numPendingTests ?? 0) + (totals.numTodoTests ?? 0);
+  console.log(`\n${totals.numPassedTests} passed, ${totals.numFailedTests} failed, ${skippedTests} skipped`);
+}
+rmSync(reportDir, { recursive: true, force: true });
 process.exit(run.status ?? 1);

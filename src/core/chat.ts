@@ -133,7 +133,10 @@ export interface ChatRequest {
   parallelToolCalls?: boolean;
   responseFormat?: ResponseFormat;
   /** Reasoning controls: OpenAI's `reasoning_effort`, Anthropic's thinking budget. */
-  reasoning?: { effort?: 'minimal' | 'low' | 'medium' | 'high'; budgetTokens?: number };
+  reasoning?: {
+    effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+    budgetTokens?: number;
+  };
   /** End-user id for abuse tracking (OpenAI `user`). */
   user?: string;
   metadata?: Record<string, string>;
@@ -149,6 +152,7 @@ export interface ChatRequest {
 export interface LogprobToken {
   token: string;
   logprob: number;
+  bytes?: number[] | null;
   topLogprobs?: { token: string; logprob: number }[];
 }
 
@@ -172,7 +176,7 @@ export interface ChatResult {
 
 /** The parts of a stream, in order: one `start`, deltas, `finish` per choice, `usage`, then the end. */
 export type StreamPart =
-  | { type: 'start'; id: string; model: string; created: number }
+  | { type: 'start'; id: string; model: string; created: number; systemFingerprint?: string }
   | { type: 'text-delta'; choice: number; text: string }
   | { type: 'reasoning-delta'; choice: number; text: string; signature?: string }
   | { type: 'refusal-delta'; choice: number; text: string }
