@@ -107,17 +107,22 @@ describe('ledger', () => {
     expect(unknown.status).toBe(404);
     await h.gateway.ledger.flush();
     const failedRecord = await h.gateway.ledger.get(failed.headers.get('x-switchyard-request-id')!);
+    // One deployment: retried on it (max_retries 2), then the request fails with every attempt listed.
     expect(failedRecord).toMatchObject({
       status: 'error',
-      errorCode: 'MODEL_ERROR',
+      errorCode: 'ROUTE_EXHAUSTED',
       costNanos: 0,
       model: 'gpt-4o-mini',
     });
-    expect(failedRecord!.attempts[0]).toMatchObject({
-      status: 'error',
-      errorCode: 'MODEL_ERROR',
-      httpStatus: 502,
-    });
+    expect(failedRecord!.attempts).toHaveLength(3);
+    for (const attempt of failedRecord!.attempts) {
+      expect(attempt).toMatchObject({
+        status: 'error',
+        errorCode: 'MODEL_ERROR',
+        httpStatus: 502,
+        costNanos: 0,
+      });
+    }
     const unknownRecord = await h.gateway.ledger.get(unknown.headers.get('x-switchyard-request-id') ?? '');
     expect(unknownRecord).toMatchObject({ status: 'error', errorCode: 'NOT_FOUND', strategy: 'none' });
     ids.push(failed.headers.get('x-switchyard-request-id')!, unknown.headers.get('x-switchyard-request-id')!);

@@ -103,6 +103,8 @@ export const deploymentSchema = z.strictObject({
   model: z.string().min(1).max(256).optional(),
   weight: nonNegative.default(1),
   limits: limitsSchema.optional(),
+  /** Prices of this deployment when they differ from the model's (e.g. a discounted contract). */
+  pricing: z.lazy(() => pricingSchema).optional(),
   /** Simulator settings for this deployment (only with a simulator provider). */
   simulate: simulatorProfileSchema.partial().optional(),
 });
@@ -237,10 +239,44 @@ export const configSchema = z.strictObject({
     .strictObject({
       strategy: z
         .enum(['round-robin', 'weighted', 'least-busy', 'lowest-latency', 'lowest-cost', 'quota-aware'])
-        .default('round-robin'),
-      health_check_interval: positiveInt.optional(),
-      max_failures: positiveInt.optional(),
-      timeout: positiveInt.optional(),
+        .default('weighted'),
+      /** Seconds between active health probes of each deployment (seed format); off when unset. */
+      health_check_interval: z.number().positive().optional(),
+      /** Consecutive failed probes that take a deployment out (its circuit opens). */
+      max_failures: positiveInt.default(3),
+      /** Seconds a probe may take. */
+      timeout: z.number().positive().default(5),
+    })
+    .prefault({}),
+  execution: z
+    .strictObject({
+      /** Retries after the first attempt, across deployments and plan steps. */
+      max_retries: z.number().int().min(0).max(10).default(2),
+      backoff_base_ms: nonNegative.default(25),
+      backoff_cap_ms: nonNegative.default(250),
+      /** Retries in flight may be at most this share of requests in flight… */
+      retry_budget_ratio: unitInterval.default(0.2),
+      /** …but never fewer than this many. */
+      retry_budget_min: z.number().int().min(0).default(3),
+      /** Longest a request waits for a free slot when deployments are at max_concurrency. */
+      queue_timeout_ms: positiveInt.default(30_000),
+      /**
+       * How long a stream is held back before the first byte goes to the client: 0 commits at the
+       * first token; more keeps the start buffered so an early upstream failure still falls back.
+       */
+      stream_commit_ms: nonNegative.max(60_000).default(0),
+      circuit_breaker: z
+        .strictObject({
+          failure_rate: unitInterval.default(0.5),
+          window_ms: positiveInt.default(30_000),
+          min_calls: positiveInt.default(10),
+          consecutive_failures: positiveInt.default(5),
+          open_ms: positiveInt.default(5_000),
+          max_open_ms: positiveInt.default(60_000),
+          half_open_probes: positiveInt.max(100).default(2),
+          probe_timeout_ms: positiveInt.default(5_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   logging: z

@@ -1,24 +1,32 @@
 /**
  * @module execution/executor
- * Carries out a RoutePlan: for each step, the load balancer picks a deployment, the adapter
- * builds the upstream request, the upstream client sends it, the adapter parses the answer.
- * A retryable failure moves on to another deployment or the next step; a non-retryable one ends
- * the request. Streams are committed to the client only once the first content arrives, so a
- * failure before that falls back invisibly; after it, failures become an explicit error part,
- * and a stream that ends without a finish reason is an error, never a silent success.
+ * Carries out a RoutePlan. Each attempt goes to a deployment the load balancer picks among the
+ * eligible ones (circuit not open, quota left, not already tried), waiting in a priority queue
+ * when all of them are at their concurrency limit. Failures move on: first to untried
+ * deployments in plan order, then back to failed ones (honouring Retry-After), never retrying
+ * the deployment that just failed while another exists, within `max_retries`, the retry budget
+ * and the request's deadline, with full-jitter backoff between attempts. Non-retryable errors
+ * end the request at once.
+ *
+ * Streams are committed to the client only once the first content has arrived (and, if
+ * configured, a few more milliseconds have passed), so a failure before that falls back
+ * invisibly; after it, failures become an explicit error part, and a stream that ends without
+ * a finish reason is an error, never a silent success.
  */
 
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import type { FinishReason } from '../core/finish-reason.js';
 import type { Usage } from '../core/usage.js';
-import { createNdjsonParser } from '../providers/shared/ndjson-parser.js';
-import { createSseParser } from '../providers/shared/sse-parser.js';
-import type { StreamEvent } from '../providers/spec.js';
 import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
 import type { RoutePlan } from '../routing/plan.js';
+import type { CircuitBreakers, Permit } from './circuit-breaker.js';
+import type { DeploymentStats } from './deployment-stats.js';
 import type { LoadBalancer } from './load-balancer.js';
+import type { PriorityQueues } from './priority-queue.js';
+import { backoffMs, type RetryBudget, type RetryPolicy, sleep } from './retry.js';
 import { isAbort, transportError } from './transport-error.js';
+import { openUpstreamStream, readJson, sendUpstream } from './upstream-call.js';
 import type { UpstreamClient } from './upstream-client.js';
 
 export interface AttemptOutcome {
@@ -30,6 +38,10 @@ export interface AttemptOutcome {
   latencyMs: number;
   /** Usage reported by the upstream for this attempt, when any. */
   usage?: Usage;
+  /** Milliseconds spent waiting for a free slot before the attempt. */
+  queuedMs?: number;
+  /** A hedged attempt that lost the race: billed for its input, as the provider will. */
+  hedgeLoser?: boolean;
 }
 
 /** Everything the accounting step needs to know about how a request was served. */
@@ -39,6 +51,8 @@ export interface ExecutionTrace {
   model?: ModelEntry;
   deployment?: Deployment;
   ttftMs?: number;
+  /** Deployments passed over, and why (circuit open, quota exhausted). */
+  skipped?: { deployment: string; reason: string }[];
 }
 
 export interface ExecutionContext {
@@ -48,6 +62,10 @@ export interface ExecutionContext {
   /** Epoch ms by which the whole request must be done. */
   deadline: number;
   trace: ExecutionTrace;
+  /** Queue priority (higher first). */
+  priority?: number;
+  /** Tokens the request is expected to use, for quota checks. */
+  expectedTokens?: number;
 }
 
 export interface CommittedStream {
@@ -80,299 +98,334 @@ export interface ExecutorOptions {
   registry: Registry;
   client: UpstreamClient;
   balancer: LoadBalancer;
+  breakers: CircuitBreakers;
+  stats: DeploymentStats;
+  queues: PriorityQueues;
+  retry: RetryPolicy;
+  budget: RetryBudget;
+  queueTimeoutMs: number;
+  streamCommitMs: number;
+  /** Told about every finished attempt (metrics). */
+  onAttempt?: (outcome: AttemptOutcome) => void;
   now?: () => number;
 }
 
-const MAX_ERROR_BODY = 64 * 1024;
+/** One attempt's work, given its deployment and an abort signal bounded by the per-try timeout. */
+type AttemptFn<T> = (
+  model: ModelEntry,
+  deployment: Deployment,
+  signal: AbortSignal,
+  outcome: AttemptOutcome,
+  permit: Permit,
+) => Promise<{ value: T; usage?: Usage; keepOpen?: boolean }>;
 
-async function readText(body: AsyncIterable<Buffer> & { text(): Promise<string> }, limit = MAX_ERROR_BODY) {
-  let text = '';
-  for await (const chunk of body) {
-    if (text.length < limit) text += chunk.toString('utf8');
-  }
-  return text.length > limit ? text.slice(0, limit) : text;
+interface Selection {
+  model: ModelEntry;
+  deployment: Deployment;
+  permit: Permit;
+  queuedMs: number;
 }
 
-function attemptSignal(context: ExecutionContext): AbortSignal {
-  const remaining = context.deadline - Date.now();
-  return AbortSignal.any([context.signal, AbortSignal.timeout(Math.max(1, remaining))]);
-}
-
-function isContentPart(part: StreamPart): boolean {
-  return part.type !== 'start' && part.type !== 'usage';
+/** Whether an error says something about the deployment's health (a client's 400 does not). */
+function countsAgainstDeployment(error: GatewayError): boolean {
+  return error.retryable || error.status >= 500;
 }
 
 export function createExecutor(options: ExecutorOptions): Executor {
-  const { registry, client, balancer } = options;
+  const { registry, client, balancer, breakers, stats, queues, budget } = options;
   const now = options.now ?? Date.now;
-  const running = new Map<string, number>();
-  const enter = (id: string) => running.set(id, (running.get(id) ?? 0) + 1);
-  const leave = (id: string) => running.set(id, (running.get(id) ?? 1) - 1);
 
-  /** Yields deployments to try, in plan order, each at most once per request. */
-  function* candidates(plan: RoutePlan): Generator<{ model: ModelEntry; deployment: Deployment }> {
-    const steps = plan.kind === 'sequence' ? plan.attempts : plan.members;
-    const tried = new Set<string>();
-    for (const step of steps) {
-      const model = registry.get(step.model);
-      if (!model) continue;
-      if (step.deployment !== undefined) {
-        const pinned = model.deployments.find((d) => d.id === step.deployment);
-        if (pinned && !tried.has(pinned.id)) {
-          tried.add(pinned.id);
-          yield { model, deployment: pinned };
+  function finishAttempt(outcome: AttemptOutcome, permit: Permit): void {
+    outcome.latencyMs = now() - outcome.startedAt;
+    stats.end(outcome.deployment.id);
+    queues.notify(outcome.model.name);
+    const breaker = breakers.get(outcome.deployment.id);
+    if (outcome.status === 'ok') {
+      breaker.onSuccess(permit);
+    } else if (outcome.status === 'cancelled' || !outcome.error) {
+      breaker.onAbandon(permit);
+    } else if (countsAgainstDeployment(outcome.error)) {
+      breaker.onFailure(permit);
+    } else {
+      breaker.onSuccess(permit);
+    }
+    options.onAttempt?.(outcome);
+  }
+
+  /**
+   * Picks the next deployment for `model`: eligible ones first (untried, or any when
+   * `allowTried`), never the one in `avoid` while another exists. Waits in the model's queue
+   * when every eligible deployment is at its concurrency limit.
+   */
+  async function select(
+    model: ModelEntry,
+    tried: ReadonlySet<string>,
+    avoid: string | undefined,
+    allowTried: boolean,
+    context: ExecutionContext,
+  ): Promise<Selection | undefined> {
+    context.trace.skipped ??= [];
+    const skipped = context.trace.skipped;
+    let queuedMs = 0;
+    for (;;) {
+      const open: Deployment[] = [];
+      let busy = false;
+      for (const deployment of model.deployments) {
+        if (deployment.weight <= 0) continue;
+        if (!allowTried && tried.has(deployment.id)) continue;
+        if (breakers.get(deployment.id).state === 'open') {
+          if (!skipped.some((s) => s.deployment === deployment.id)) {
+            skipped.push({ deployment: deployment.id, reason: 'circuit open' });
+          }
+          continue;
         }
-        continue;
+        if (stats.headroom(deployment, context.expectedTokens ?? 0) <= 0) {
+          if (!skipped.some((s) => s.deployment === deployment.id)) {
+            skipped.push({ deployment: deployment.id, reason: 'quota exhausted' });
+          }
+          continue;
+        }
+        const limit = deployment.limits.maxConcurrency;
+        if (limit !== undefined && stats.inFlight(deployment.id) >= limit) {
+          busy = true;
+          continue;
+        }
+        open.push(deployment);
       }
-      for (;;) {
-        const deployment = balancer.pick(model, tried);
-        if (!deployment) break;
-        tried.add(deployment.id);
-        yield { model, deployment };
+      const preferred = open.length > 1 && avoid !== undefined ? open.filter((d) => d.id !== avoid) : open;
+      while (preferred.length > 0) {
+        const deployment = balancer.pick(model.name, preferred, context.expectedTokens ?? 0);
+        const timeoutMs = Math.min(deployment.timeoutMs, Math.max(1, context.deadline - now()));
+        const permit = breakers.get(deployment.id).tryAcquire(timeoutMs);
+        if (permit) return { model, deployment, permit, queuedMs };
+        // Half-open and its probe slots are taken: treat as unavailable for this request.
+        preferred.splice(preferred.indexOf(deployment), 1);
+        if (!skipped.some((s) => s.deployment === deployment.id)) {
+          skipped.push({ deployment: deployment.id, reason: 'circuit half-open, probes in flight' });
+        }
       }
+      if (!busy) return undefined;
+      const remaining = context.deadline - now();
+      if (remaining <= 0) throw new GatewayError('TIMEOUT', 'the request deadline passed while queued');
+      queuedMs += await queues.wait(
+        model.name,
+        context.priority ?? 0,
+        Math.min(options.queueTimeoutMs, remaining),
+        context.signal,
+      );
     }
   }
 
-  function failure(context: ExecutionContext, lastError: GatewayError | undefined): GatewayError {
+  function exhausted(
+    context: ExecutionContext,
+    lastError: GatewayError | undefined,
+    note?: string,
+  ): GatewayError {
     const failed = context.trace.attempts.filter((a) => a.error);
     if (context.signal.aborted) return new GatewayError('TIMEOUT', 'client closed the request');
-    if (failed.length <= 1 && lastError) return lastError;
-    if (failed.length === 0) {
-      return new GatewayError('MODEL_UNAVAILABLE', 'no deployment is available for this request');
-    }
-    return new GatewayError('ROUTE_EXHAUSTED', `all ${failed.length} attempts failed`, {
-      details: {
-        attempts: failed.map((a) => ({
-          model: a.model.name,
-          deployment: a.deployment.id,
-          code: a.error?.code,
-          message: a.error?.message,
-          status: a.error?.status,
-        })),
-      },
+    // One failed attempt and nothing passed over: the upstream's own error says it best.
+    if (failed.length === 1 && lastError && !context.trace.skipped?.length) return lastError;
+    const attempts = failed.map((a) => ({
+      model: a.model.name,
+      deployment: a.deployment.id,
+      code: a.error?.code,
+      status: a.error?.status,
+      message: a.error?.message,
+    }));
+    const skipped = context.trace.skipped ?? [];
+    if (failed.length === 0 && skipped.length === 0 && lastError) return lastError;
+    const message =
+      failed.length === 0
+        ? 'no deployment could take the request'
+        : `all ${failed.length} attempt${failed.length === 1 ? '' : 's'} failed`;
+    return new GatewayError('ROUTE_EXHAUSTED', note ? `${message}; ${note}` : message, {
+      status: failed.length === 0 ? 503 : 502,
+      details: { attempts, skipped },
+      ...(lastError?.retryAfterMs === undefined ? {} : { retryAfterMs: lastError.retryAfterMs }),
     });
   }
 
-  function deadlineError(context: ExecutionContext): GatewayError | undefined {
-    if (now() < context.deadline) return undefined;
-    return new GatewayError('TIMEOUT', 'the request deadline passed before an upstream answered');
-  }
-
-  async function sendAndCheck(
-    deployment: Deployment,
-    build: () => import('../providers/spec.js').HttpRequest,
-    signal: AbortSignal,
-  ) {
-    const httpRequest = build();
-    let response: Awaited<ReturnType<UpstreamClient['send']>>;
-    try {
-      response = await client.send(httpRequest, {
-        signal,
-        headersTimeoutMs: deployment.timeoutMs,
-        bodyTimeoutMs: deployment.timeoutMs,
-      });
-    } catch (error) {
-      throw isAbort(error) ? error : transportError(error, deployment.provider);
-    }
-    if (response.statusCode >= 400) {
-      let body = '';
-      try {
-        body = await readText(response.body);
-      } catch {
-        // A body that fails to arrive still leaves the status to classify.
-      }
-      throw deployment.adapter.classifyError(
-        { status: response.statusCode, headers: response.headers, body },
-        deployment.target,
-      );
-    }
-    return response;
-  }
-
-  async function readJson(deployment: Deployment, response: Awaited<ReturnType<UpstreamClient['send']>>) {
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw isAbort(error) ? error : transportError(error, deployment.provider);
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new GatewayError(
-        'INVALID_RESPONSE',
-        `upstream ${deployment.provider} sent a body that is not JSON`,
-        {
-          details: { provider: deployment.provider },
-        },
-      );
-    }
-  }
-
-  /** Runs `attempt` over the plan's candidates until one succeeds or a non-retryable error. */
-  async function runSequence<T>(
+  async function run<T>(
     plan: RoutePlan,
     context: ExecutionContext,
-    attempt: (
-      model: ModelEntry,
-      deployment: Deployment,
-      signal: AbortSignal,
-    ) => Promise<{ value: T; usage?: Usage }>,
+    attempt: AttemptFn<T>,
+    exclude: ReadonlySet<string> = new Set(),
   ): Promise<T> {
+    const steps = plan.kind === 'sequence' ? plan.attempts : plan.members;
+    const models = steps
+      .map((step) => registry.get(step.model))
+      .filter((m): m is ModelEntry => m !== undefined);
+    const tried = new Set<string>(exclude);
     let lastError: GatewayError | undefined;
-    for (const { model, deployment } of candidates(plan)) {
-      const expired = deadlineError(context);
-      if (expired) {
-        lastError = expired;
-        break;
-      }
-      const outcome: AttemptOutcome = { model, deployment, status: 'ok', startedAt: now(), latencyMs: 0 };
-      context.trace.attempts.push(outcome);
-      context.trace.model = model;
-      context.trace.deployment = deployment;
-      enter(deployment.id);
-      try {
-        const { value, usage } = await attempt(model, deployment, attemptSignal(context));
-        outcome.latencyMs = now() - outcome.startedAt;
-        if (usage) outcome.usage = usage;
-        return value;
-      } catch (error) {
-        outcome.latencyMs = now() - outcome.startedAt;
-        if (context.signal.aborted) {
-          outcome.status = 'cancelled';
-          throw new GatewayError('TIMEOUT', 'client closed the request');
+    let lastDeployment: string | undefined;
+    let retries = 0;
+    let made = 0;
+    let note: string | undefined;
+    budget.enter();
+    try {
+      // Untried deployments in plan order first; then the failed ones again.
+      for (const allowTried of [false, true]) {
+        for (const model of models) {
+          for (;;) {
+            // Counted per run: a hedge shares the trace but starts its own sequence.
+            const isRetry = made > 0;
+            if (isRetry) {
+              if (!lastError?.retryable) throw exhausted(context, lastError);
+              if (retries >= options.retry.maxRetries) {
+                note = `max_retries (${options.retry.maxRetries}) reached`;
+                throw exhausted(context, lastError, note);
+              }
+            }
+            const selection = await select(model, tried, lastDeployment, allowTried, context);
+            if (!selection) break;
+            const sameAgain = selection.deployment.id === lastDeployment;
+            let holdsRetry = false;
+            if (isRetry) {
+              retries++;
+              // Retry-After speaks for the deployment that sent it: honour it when going back there.
+              const wait = backoffMs(options.retry, retries, sameAgain ? lastError?.retryAfterMs : undefined);
+              const giveUp = (error: GatewayError) => {
+                breakers.get(selection.deployment.id).onAbandon(selection.permit);
+                return error;
+              };
+              if (now() + wait >= context.deadline) {
+                throw giveUp(
+                  exhausted(context, lastError, 'the deadline leaves no time for another attempt'),
+                );
+              }
+              try {
+                await sleep(wait, context.signal);
+              } catch {
+                throw giveUp(new GatewayError('TIMEOUT', 'client closed the request'));
+              }
+              // The budget bounds retries actually in flight upstream, so it is taken after the backoff;
+              // a burst of failures waits its turn (within the deadline) rather than being dropped.
+              const budgetWait = Math.min(options.retry.capMs * 4, context.deadline - now());
+              if (!(await budget.acquire(budgetWait, context.signal))) {
+                throw giveUp(exhausted(context, lastError, 'retry budget exhausted'));
+              }
+              holdsRetry = true;
+            }
+            const { model: chosen, deployment, permit, queuedMs } = selection;
+            tried.add(deployment.id);
+            made++;
+            const outcome: AttemptOutcome = {
+              model: chosen,
+              deployment,
+              status: 'ok',
+              startedAt: now(),
+              latencyMs: 0,
+              ...(queuedMs > 0 ? { queuedMs } : {}),
+            };
+            context.trace.attempts.push(outcome);
+            context.trace.model = chosen;
+            context.trace.deployment = deployment;
+            stats.begin(deployment.id);
+            if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
+            const timeout = AbortSignal.timeout(permit.timeoutMs ?? deployment.timeoutMs);
+            const signal = AbortSignal.any([context.signal, timeout]);
+            let keepOpen = false;
+            try {
+              const result = await attempt(chosen, deployment, signal, outcome, permit);
+              if (result.usage) outcome.usage = result.usage;
+              keepOpen = result.keepOpen === true;
+              if (!keepOpen) stats.observeLatency(deployment.id, now() - outcome.startedAt);
+              return result.value;
+            } catch (error) {
+              if (context.signal.aborted) {
+                outcome.status = 'cancelled';
+                throw new GatewayError('TIMEOUT', 'client closed the request');
+              }
+              const gatewayError = isAbort(error)
+                ? new GatewayError('TIMEOUT', `upstream ${deployment.provider} did not answer in time`, {
+                    details: {
+                      provider: deployment.provider,
+                      timeout_ms: permit.timeoutMs ?? deployment.timeoutMs,
+                    },
+                  })
+                : transportError(error, deployment.provider);
+              outcome.status = 'error';
+              outcome.error = gatewayError;
+              lastError = gatewayError;
+              lastDeployment = deployment.id;
+            } finally {
+              if (holdsRetry) budget.release();
+              // A committed stream finishes its attempt when the stream ends, not here.
+              if (!keepOpen) finishAttempt(outcome, permit);
+            }
+          }
         }
-        const gatewayError = isAbort(error)
-          ? new GatewayError('TIMEOUT', 'the request deadline passed', {
-              details: { provider: deployment.provider },
-            })
-          : transportError(error, deployment.provider);
-        outcome.status = 'error';
-        outcome.error = gatewayError;
-        lastError = gatewayError;
-        if (!gatewayError.retryable) break;
-      } finally {
-        leave(deployment.id);
       }
+      throw exhausted(context, lastError, note);
+    } finally {
+      budget.leave();
     }
-    throw failure(context, lastError);
   }
 
-  return {
-    inFlight: (id) => running.get(id) ?? 0,
-
-    chat(request, plan, context) {
-      return runSequence(plan, context, async (_model, deployment, signal) => {
-        const response = await sendAndCheck(
-          deployment,
-          () => deployment.adapter.buildChatRequest({ ...request, stream: false }, deployment.target),
-          signal,
-        );
-        const body = await readJson(deployment, response);
-        const result = deployment.adapter.parseChatResponse(body, deployment.target);
-        return { value: result, usage: result.usage };
-      });
-    },
-
-    embed(request, plan, context) {
-      return runSequence(plan, context, async (model, deployment, signal) => {
-        const adapter = deployment.adapter;
-        if (!adapter.buildEmbeddingRequest || !adapter.parseEmbeddingResponse) {
-          throw new GatewayError('INVALID_REQUEST', `model ${model.name} does not serve embeddings`, {
-            details: { field: 'model' },
-          });
-        }
-        const response = await sendAndCheck(
-          deployment,
-          () => adapter.buildEmbeddingRequest!(request, deployment.target),
-          signal,
-        );
-        const result = adapter.parseEmbeddingResponse(
-          await readJson(deployment, response),
-          deployment.target,
-        );
-        return { value: result, usage: result.usage };
-      });
-    },
-
-    stream(request, plan, context) {
-      return runSequence(plan, context, async (model, deployment, signal) => {
-        const started = now();
-        const upstream = streamAttempt(deployment, request, signal);
-        const buffered: StreamPart[] = [];
-        // Pull until the first content part: until then a failure can still fall back.
-        for (;;) {
-          const next = await upstream.next();
-          if (next.done) break;
-          buffered.push(next.value);
-          if (isContentPart(next.value)) break;
-        }
-        context.trace.ttftMs = now() - started;
-        const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
-        return { value: { model, deployment, summary, parts: relay(buffered, upstream, context, summary) } };
-      });
-    },
-  };
-
-  async function* streamAttempt(
-    deployment: Deployment,
-    request: ChatRequest,
-    signal: AbortSignal,
-  ): AsyncGenerator<StreamPart, void> {
-    const response = await sendAndCheck(
-      deployment,
-      () => deployment.adapter.buildChatRequest({ ...request, stream: true }, deployment.target),
-      signal,
+  /**
+   * Hedging: when the first attempt has not answered after `hedgeAfterMs`, a second one goes to
+   * another deployment; the first success wins, the other is cancelled — and billed for its
+   * input, as the provider will bill it.
+   */
+  async function hedged<T>(
+    plan: RoutePlan,
+    context: ExecutionContext,
+    hedgeAfterMs: number,
+    attempt: AttemptFn<T>,
+  ): Promise<T> {
+    const racers = [0, 1].map(() => {
+      const controller = new AbortController();
+      const outcomes: AttemptOutcome[] = [];
+      const sub: ExecutionContext = {
+        ...context,
+        signal: AbortSignal.any([context.signal, controller.signal]),
+      };
+      const wrapped: AttemptFn<T> = (model, deployment, signal, outcome, permit) => {
+        outcomes.push(outcome);
+        return attempt(model, deployment, signal, outcome, permit);
+      };
+      return { controller, outcomes, sub, wrapped };
+    });
+    const [a, b] = racers as [(typeof racers)[0], (typeof racers)[0]];
+    const first = run(plan, a.sub, a.wrapped).then((value) => ({ value, racer: a }));
+    const timer = new AbortController();
+    const hedgeDue = sleep(hedgeAfterMs, AbortSignal.any([timer.signal, context.signal])).then(
+      () => 'hedge' as const,
+      () => 'stop' as const,
     );
-    const parser = deployment.adapter.streamFraming === 'ndjson' ? createNdjsonParser() : createSseParser();
-    const decoder = deployment.adapter.createStreamDecoder(deployment.target);
-    let finished = false;
-    const emit = (events: StreamEvent[]): StreamPart[] => {
-      const out: StreamPart[] = [];
-      for (const event of events) {
-        for (const part of decoder.push(event)) {
-          if (part.type === 'finish') finished = true;
-          if (part.type === 'error') throw part.error;
-          out.push(part);
-        }
-      }
-      return out;
-    };
+    const early = await Promise.race([
+      first.then(
+        (r) => r,
+        (error: unknown) => ({ error }),
+      ),
+      hedgeDue,
+    ]);
+    if (early !== 'hedge' && early !== 'stop') {
+      timer.abort();
+      if ('error' in early) throw early.error;
+      return early.value;
+    }
+    // The second attempt goes elsewhere than the one still running.
+    const running = a.outcomes.at(-1);
+    const busy = new Set(running ? [running.deployment.id] : []);
+    const second = run(plan, b.sub, b.wrapped, busy).then((value) => ({ value, racer: b }));
+    let winner: Awaited<typeof first>;
     try {
-      for await (const chunk of response.body) {
-        for (const part of emit(parser.push(chunk as Buffer))) yield part;
-      }
+      winner = await Promise.any([first, second]);
     } catch (error) {
-      if (error instanceof GatewayError || isAbort(error)) throw error;
-      throw new GatewayError('MODEL_ERROR', `upstream ${deployment.provider} stream was cut`, {
-        details: {
-          provider: deployment.provider,
-          reason: (error as { code?: string }).code ?? 'connection lost',
-        },
-        cause: error,
-      });
+      const errors = (error as AggregateError).errors as unknown[];
+      throw errors.find((e) => e instanceof GatewayError && e.code !== 'TIMEOUT') ?? errors[0];
     }
-    const tail = parser.end();
-    for (const part of emit(tail.events)) yield part;
-    for (const part of decoder.end()) yield part;
-    if (!decoder.done && !finished) {
-      throw new GatewayError(
-        'MODEL_ERROR',
-        `upstream ${deployment.provider} stream ended before the message did`,
-        {
-          details: { provider: deployment.provider, reason: 'stream cut' },
-        },
-      );
+    const loser = winner.racer === a ? b : a;
+    loser.controller.abort();
+    await (winner.racer === a ? second : first).catch(() => undefined);
+    for (const outcome of loser.outcomes) if (outcome.status === 'cancelled') outcome.hedgeLoser = true;
+    const won = winner.racer.outcomes.at(-1);
+    if (won) {
+      context.trace.model = won.model;
+      context.trace.deployment = won.deployment;
     }
-    if (!finished) {
-      throw new GatewayError(
-        'INVALID_RESPONSE',
-        `upstream ${deployment.provider} stream ended without a finish reason`,
-        {
-          details: { provider: deployment.provider },
-        },
-      );
-    }
+    return winner.value;
   }
 
   async function* relay(
@@ -380,8 +433,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     upstream: AsyncGenerator<StreamPart, void>,
     context: ExecutionContext,
     summary: StreamSummary,
+    outcome: AttemptOutcome,
+    permit: Permit,
   ): AsyncGenerator<StreamPart, void> {
-    const attempt = context.trace.attempts[context.trace.attempts.length - 1]!;
     const observe = (part: StreamPart) => {
       if (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'refusal-delta') {
         summary.outputText += part.text;
@@ -390,7 +444,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         if (part.name) summary.outputText += part.name;
       } else if (part.type === 'usage') {
         summary.usage = part.usage;
-        attempt.usage = part.usage;
+        outcome.usage = part.usage;
       } else if (part.type === 'finish') {
         summary.finishReasons.push(part.finishReason);
       }
@@ -418,18 +472,112 @@ export function createExecutor(options: ExecutorOptions): Executor {
             : new GatewayError('MODEL_ERROR', 'upstream stream failed', { cause: error });
       summary.status = cancelled ? 'cancelled' : 'error';
       summary.error = gatewayError;
-      attempt.status = summary.status;
-      attempt.error = gatewayError;
       if (!cancelled) yield { type: 'error', error: gatewayError };
     } finally {
       // Closed early by the consumer (the client went away): that is a cancellation.
-      if (summary.status === 'streaming') {
-        summary.status = 'cancelled';
-        attempt.status = 'cancelled';
-      }
-      attempt.latencyMs = now() - attempt.startedAt;
+      const final = summary.status === 'streaming' ? 'cancelled' : summary.status;
+      summary.status = final;
+      outcome.status = final;
+      if (summary.error) outcome.error = summary.error;
+      finishAttempt(outcome, permit);
       // Release the upstream connection whatever happened.
       await upstream.return(undefined);
     }
   }
+
+  return {
+    inFlight: (id) => stats.inFlight(id),
+
+    chat(request, plan, context) {
+      const body = { ...request, stream: false };
+      const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal) => {
+        const response = await sendUpstream(
+          client,
+          deployment,
+          deployment.adapter.buildChatRequest(body, deployment.target),
+          signal,
+        );
+        const result = deployment.adapter.parseChatResponse(
+          await readJson(deployment, response),
+          deployment.target,
+        );
+        return { value: result, usage: result.usage };
+      };
+      if (plan.kind === 'sequence' && plan.hedgeAfterMs !== undefined) {
+        return hedged(plan, context, plan.hedgeAfterMs, attempt);
+      }
+      return run(plan, context, attempt);
+    },
+
+    embed(request, plan, context) {
+      return run(plan, context, async (model, deployment, signal) => {
+        const adapter = deployment.adapter;
+        if (!adapter.buildEmbeddingRequest || !adapter.parseEmbeddingResponse) {
+          throw new GatewayError('INVALID_REQUEST', `model ${model.name} does not serve embeddings`, {
+            details: { field: 'model' },
+          });
+        }
+        const response = await sendUpstream(
+          client,
+          deployment,
+          adapter.buildEmbeddingRequest(request, deployment.target),
+          signal,
+        );
+        const result = adapter.parseEmbeddingResponse(
+          await readJson(deployment, response),
+          deployment.target,
+        );
+        return { value: result, usage: result.usage };
+      });
+    },
+
+    stream(request, plan, context) {
+      const body = { ...request, stream: true };
+      return run(plan, context, async (model, deployment, perTrySignal, outcome, permit) => {
+        const started = now();
+        // The per-try timeout bounds the wait for the first token; after commit only the
+        // request's deadline, the client and the upstream's idle timeout end the stream.
+        const streamAbort = new AbortController();
+        const streamSignal = AbortSignal.any([
+          context.signal,
+          streamAbort.signal,
+          AbortSignal.timeout(Math.max(1, context.deadline - now())),
+        ]);
+        const upstream = openUpstreamStream(client, deployment, body, streamSignal);
+        const buffered: StreamPart[] = [];
+        let content = false;
+        const timedOut = aborted(perTrySignal);
+        timedOut.catch(() => undefined);
+        let pending: Promise<IteratorResult<StreamPart, void>> | undefined;
+        try {
+          for (;;) {
+            pending = upstream.next();
+            const next = await Promise.race([pending, timedOut]);
+            if (next.done) break;
+            buffered.push(next.value);
+            if (next.value.type !== 'start' && next.value.type !== 'usage') content = true;
+            if (content && now() - started >= options.streamCommitMs) break;
+          }
+        } catch (error) {
+          // The pending next() settles once the connection is torn down by the abort below.
+          pending?.catch(() => undefined);
+          streamAbort.abort();
+          throw error;
+        }
+        context.trace.ttftMs = now() - started;
+        stats.observeLatency(deployment.id, context.trace.ttftMs);
+        const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
+        const parts = relay(buffered, upstream, context, summary, outcome, permit);
+        return { value: { model, deployment, summary, parts }, keepOpen: true };
+      });
+    },
+  };
+}
+
+/** A promise that rejects when the signal aborts (never resolves otherwise). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }

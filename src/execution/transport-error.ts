@@ -32,5 +32,8 @@ export function transportError(error: unknown, provider: string): GatewayError {
 export function isAbort(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   const code = (error as { code?: unknown } | null)?.code;
-  return name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR';
+  // undici rejects with the signal's reason: a TimeoutError DOMException for AbortSignal.timeout.
+  return (
+    name === 'AbortError' || name === 'TimeoutError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR'
+  );
 }

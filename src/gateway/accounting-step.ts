@@ -66,7 +66,13 @@ function needsEstimate(usage: Usage | undefined): boolean {
 export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
   const { context } = input;
   const trace = context.trace;
-  const answering = input.status === 'ok' || input.status === 'cancelled' ? trace.attempts.at(-1) : undefined;
+  // The attempt whose output the client got: on success, on a client hang-up, and on a stream
+  // that failed after sending some output — all of which the provider bills.
+  const producedOutput = (input.outputText ?? '') !== '';
+  const answering =
+    input.status === 'ok' || input.status === 'cancelled' || producedOutput
+      ? trace.attempts.at(-1)
+      : undefined;
   let usage: Usage = input.usage ?? answering?.usage ?? ZERO_USAGE;
   if (answering && input.request && needsEstimate(input.usage ?? answering.usage)) {
     usage = estimateUsage({
@@ -77,10 +83,21 @@ export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
   }
   if (answering) answering.usage = usage;
 
+  // A hedged attempt that lost the race was cancelled, but the provider bills its prompt.
+  for (const attempt of trace.attempts) {
+    if (attempt.hedgeLoser && !attempt.usage && input.request) {
+      const estimate = estimateUsage({
+        request: input.request,
+        outputText: '',
+        model: attempt.deployment.target.model,
+      });
+      attempt.usage = { inputTokens: estimate.inputTokens, outputTokens: 0, estimated: true };
+    }
+  }
   let costNanos = 0;
   const attempts: AttemptRecord[] = trace.attempts.map((attempt, index) => {
     const attemptUsage = attempt.usage ?? ZERO_USAGE;
-    const cost = computeCostNanosCompiled(attemptUsage, compiled(attempt.model.prices));
+    const cost = computeCostNanosCompiled(attemptUsage, compiled(attempt.deployment.prices));
     costNanos += cost;
     return {
       attempt: index + 1,

@@ -10,8 +10,13 @@ import type { Config } from '../config/schema.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Usage } from '../core/usage.js';
+import { type CircuitSnapshot, createCircuitBreakers } from '../execution/circuit-breaker.js';
+import { createDeploymentStats } from '../execution/deployment-stats.js';
 import { createExecutor, type Executor, type StreamSummary } from '../execution/executor.js';
-import { createRoundRobinBalancer } from '../execution/load-balancer.js';
+import { type HealthChecker, type ProbeResult, startHealthChecker } from '../execution/health-checker.js';
+import { createLoadBalancer } from '../execution/load-balancer.js';
+import { createPriorityQueues, type QueueSnapshot } from '../execution/priority-queue.js';
+import { createRetryBudget } from '../execution/retry.js';
 import { createUpstreamClient, type UpstreamClient } from '../execution/upstream-client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -69,18 +74,86 @@ export interface Gateway extends GatewayServices {
   recordRejected(context: RequestContext, error: GatewayError, request?: ChatRequest): void;
   /** Attempts running against a deployment right now. */
   inFlight(deploymentId: string): number;
+  /** Circuit state of every deployment. */
+  circuits(): CircuitSnapshot[];
+  /** Requests waiting for a free slot, per model. */
+  queue(): {
+    depth: number;
+    retryBudget: { active: number; retrying: number; refused: number };
+    models: QueueSnapshot[];
+  };
+  /** Latest active health-check result per deployment (empty when checks are off). */
+  probes(): ProbeResult[];
+  /** Requests and tokens of a deployment in the last minute and day, against its limits. */
+  deploymentUsage(deploymentId: string): { rpm: number; rpd: number; tpm: number; tpd: number };
   close(): Promise<void>;
 }
 
 export function assembleGateway(services: GatewayServices): Gateway {
+  const { config, metrics, logger, registry } = services;
+  const execution = config.execution;
   const client: UpstreamClient = createUpstreamClient();
-  const router = createRouter(services.registry);
+  const router = createRouter(registry);
+  const breaker = execution.circuit_breaker;
+  const breakers = createCircuitBreakers(
+    {
+      failureRate: breaker.failure_rate,
+      windowMs: breaker.window_ms,
+      minCalls: breaker.min_calls,
+      consecutiveFailures: breaker.consecutive_failures,
+      openMs: breaker.open_ms,
+      maxOpenMs: breaker.max_open_ms,
+      halfOpenProbes: breaker.half_open_probes,
+      probeTimeoutMs: breaker.probe_timeout_ms,
+    },
+    (transition) => {
+      metrics.setCircuitState(transition.deployment, transition.to);
+      const log = transition.to === 'open' ? logger.warn : logger.info;
+      log.call(logger, `circuit ${transition.to}`, { ...transition });
+    },
+  );
+  for (const deployment of registry.deployments()) metrics.setCircuitState(deployment.id, 'closed');
+  const stats = createDeploymentStats();
+  const queues = createPriorityQueues((depth) => metrics.setQueueDepth(depth));
+  const budget = createRetryBudget(execution.retry_budget_ratio, execution.retry_budget_min);
   const executor: Executor = createExecutor({
-    registry: services.registry,
+    registry,
     client,
-    balancer: createRoundRobinBalancer(),
+    balancer: createLoadBalancer(config.load_balancer.strategy, {
+      stats,
+      priceOf: (d) => (d.prices.inputPerMTok + 3 * d.prices.outputPerMTok) / 4,
+    }),
+    breakers,
+    stats,
+    queues,
+    retry: {
+      maxRetries: execution.max_retries,
+      baseMs: execution.backoff_base_ms,
+      capMs: execution.backoff_cap_ms,
+    },
+    budget,
+    queueTimeoutMs: execution.queue_timeout_ms,
+    streamCommitMs: execution.stream_commit_ms,
   });
+  const balancing = config.load_balancer;
+  const checker: HealthChecker | undefined =
+    balancing.health_check_interval === undefined
+      ? undefined
+      : startHealthChecker(registry, client, breakers, {
+          intervalMs: balancing.health_check_interval * 1000,
+          timeoutMs: balancing.timeout * 1000,
+          maxFailures: balancing.max_failures,
+        });
   const deps = { ledger: services.ledger, metrics: services.metrics, stats: services.stats };
+
+  /** Cheap prompt-size estimate (4 characters a token) for quotas; real usage settles later. */
+  function prepare(context: RequestContext, request: ChatRequest): void {
+    let chars = 0;
+    for (const message of request.messages)
+      for (const part of message.content) if (part.type === 'text') chars += part.text.length;
+    context.expectedTokens = Math.ceil(chars / 4) + (request.maxTokens ?? 0);
+    if (request.routing?.priority !== undefined) context.priority = request.routing.priority;
+  }
 
   function servedBy(context: RequestContext, plan: RoutePlan): ServedBy {
     const { model, deployment } = context.trace;
@@ -118,6 +191,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let plan: RoutePlan | undefined;
       try {
         plan = router.plan(request);
+        prepare(context, request);
         const result = await executor.chat(request, plan, context);
         const served = servedBy(context, plan);
         const outputText = result.choices
@@ -142,6 +216,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let plan: RoutePlan | undefined;
       try {
         plan = router.plan(request);
+        prepare(context, request);
         const committed = await executor.stream(request, plan, context);
         const served = servedBy(context, plan);
         const committedPlan = plan;
@@ -187,12 +262,21 @@ export function assembleGateway(services: GatewayServices): Gateway {
     },
 
     inFlight: (id) => executor.inFlight(id),
+    circuits: () => registry.deployments().map((d) => breakers.get(d.id).snapshot()),
+    queue: () => ({
+      depth: queues.depth(),
+      retryBudget: { active: budget.active, retrying: budget.retrying, refused: budget.refused },
+      models: queues.snapshot(),
+    }),
+    probes: () => checker?.results() ?? [],
+    deploymentUsage: (id) => stats.usage(id),
 
     recordRejected(context, error, request) {
       fail(context, error, request);
     },
 
     async close() {
+      checker?.stop();
       await client.close();
       for (const close of services.closers ?? []) await close();
     },

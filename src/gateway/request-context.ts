@@ -23,6 +23,10 @@ export interface RequestContext {
   signal: AbortSignal;
   caller: Caller;
   trace: ExecutionTrace;
+  /** Queue priority, higher first (from the key, a header or the body). */
+  priority?: number;
+  /** Tokens the request is expected to use, for quota-aware balancing. */
+  expectedTokens?: number;
 }
 
 export function newRequestId(): string {

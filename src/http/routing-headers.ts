@@ -50,6 +50,17 @@ export function routingFromHeaders(headers: IncomingHttpHeaders): RoutingOptions
       throw invalidRequest('x-switchyard-task: not a task name', 'x-switchyard-task');
     options = { ...options, task };
   }
+  const priority = header(headers, 'x-switchyard-priority');
+  if (priority !== undefined) {
+    const value = Number(priority);
+    if (!Number.isInteger(value) || value < 0 || value > 9) {
+      throw invalidRequest(
+        'x-switchyard-priority: expected an integer from 0 (lowest) to 9',
+        'x-switchyard-priority',
+      );
+    }
+    options = { ...options, priority: value };
+  }
   const cache = header(headers, 'x-switchyard-cache');
   if (cache !== undefined) {
     if (cache !== 'no-cache' && cache !== 'no-store' && cache !== 'default') {

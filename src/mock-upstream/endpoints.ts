@@ -37,6 +37,8 @@ export interface InvoiceEntry {
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
   readonly reasoningTokens: number;
+  /** Prompt tokens written to the cache; only wires that report the class (Anthropic) bill it. */
+  readonly cacheWriteTokens: number;
   readonly stream: boolean;
   /** The whole answer was sent and the response ended normally. */
   readonly completed: boolean;
@@ -54,6 +56,7 @@ export interface ModelState {
   readonly errorRate: number;
   readonly reasoningTokens: number;
   readonly cachedTokens: number;
+  readonly cacheWriteTokens: number;
   readonly random: Random;
 }
 
@@ -68,6 +71,14 @@ export interface EndpointContext {
 }
 
 const DEFAULT_SLOW_TRICKLE_MS = 200;
+/** What a request that failed before any content bills. */
+const UNSERVED_TOKENS = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  reasoningTokens: 0,
+  cacheWriteTokens: 0,
+} as const;
 const NON_JSON_BODY =
   '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>';
 const FAULT_MESSAGES: Record<number, string> = {
@@ -163,7 +174,7 @@ export async function serveChat(
     endpoint: 'chat.completions',
     stream: decoded.stream,
   } as const;
-  const unserved = { ...base, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+  const unserved = { ...base, ...UNSERVED_TOKENS };
   const latencyMs = headerNumber(req.headers['x-mock-latency-ms']) ?? state.latencyMs;
   if (latencyMs > 0 && (!(await context.sleeper.sleep(latencyMs)) || isGone(res))) {
     return context.bill({ ...unserved, completed: false, ...faultField(fault) });
@@ -176,11 +187,13 @@ export async function serveChat(
   let outputTokens = state.reasoningTokens;
   for (const choice of choices) outputTokens += choice.tokens;
   const inputTokens = countPromptTokens(input.messages, input.tools);
+  const cachedInputTokens = Math.min(state.cachedTokens, inputTokens);
   const usage: MockUsage = {
     inputTokens,
     outputTokens,
-    cachedInputTokens: Math.min(state.cachedTokens, inputTokens),
+    cachedInputTokens,
     reasoningTokens: state.reasoningTokens,
+    cacheWriteTokens: Math.min(state.cacheWriteTokens, inputTokens - cachedInputTokens),
   };
   const reply: ChatReply = {
     id: `chatcmpl-mock-${id}`,
@@ -240,7 +253,7 @@ export async function serveChat(
     res,
     {
       headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
+        'content-type': wire.streamContentType ?? 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
         'x-request-id': requestId,
       },
@@ -257,6 +270,7 @@ export async function serveChat(
     ...base,
     inputTokens: usage.inputTokens,
     cachedInputTokens: usage.cachedInputTokens,
+    cacheWriteTokens: usage.cacheWriteTokens ?? 0,
     outputTokens: outcome.served + reasoningTokens,
     reasoningTokens,
     completed: outcome.completed,
@@ -281,7 +295,7 @@ export async function serveEmbeddings(
 
   const requestId = `req_mock_${context.nextRequest()}`;
   const base = { requestId, model: decoded.model, endpoint: 'embeddings', stream: false } as const;
-  const unserved = { ...base, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+  const unserved = { ...base, ...UNSERVED_TOKENS };
   const latencyMs = headerNumber(req.headers['x-mock-latency-ms']) ?? state.latencyMs;
   if (latencyMs > 0 && (!(await context.sleeper.sleep(latencyMs)) || isGone(res))) {
     return context.bill({ ...unserved, completed: false, ...faultField(fault) });
@@ -335,6 +349,7 @@ function usageFields(usage: MockUsage) {
     outputTokens: usage.outputTokens,
     cachedInputTokens: usage.cachedInputTokens,
     reasoningTokens: usage.reasoningTokens,
+    cacheWriteTokens: usage.cacheWriteTokens ?? 0,
   };
 }
 

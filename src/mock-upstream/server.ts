@@ -12,6 +12,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimulatorProfile } from '../config/schema.js';
+import { anthropicWire } from './anthropic.js';
 import { createSleeper, sendBody } from './delivery.js';
 import {
   type EndpointContext,
@@ -22,6 +23,8 @@ import {
   serveEmbeddings,
 } from './endpoints.js';
 import type { FaultSpec } from './faults.js';
+import { geminiWire } from './gemini.js';
+import { ollamaWire } from './ollama.js';
 import { openAiWire } from './openai.js';
 import { createRandom, hashNumber, hashString } from './random.js';
 import type { MockWire, WireRoute } from './wire.js';
@@ -35,6 +38,8 @@ export interface MockModelSettings extends Partial<SimulatorProfile> {
   readonly reasoning_tokens?: number;
   /** Prompt tokens reported as cached (at most the prompt). */
   readonly cached_tokens?: number;
+  /** Prompt tokens reported as written to the cache (at most the uncached rest); Anthropic wire only. */
+  readonly cache_write_tokens?: number;
 }
 
 export interface MockUpstreamOptions {
@@ -85,7 +90,7 @@ export interface MockUpstream {
   close(): Promise<void>;
 }
 
-const WIRES: readonly MockWire[] = [openAiWire];
+const WIRES: readonly MockWire[] = [geminiWire, openAiWire, ollamaWire, anthropicWire];
 const DEFAULT_MODELS = ['gpt-4o-mini', 'gpt-4o', 'text-embedding-3-small'];
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RECORDS = 100_000;
@@ -115,6 +120,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       errorRate: settings.error_rate ?? 0,
       reasoningTokens: settings.reasoning_tokens ?? 0,
       cachedTokens: settings.cached_tokens ?? 0,
+      cacheWriteTokens: settings.cache_write_tokens ?? 0,
       random: createRandom(hashString(model, hashNumber(seed))),
     };
     states.set(model, state);

@@ -25,6 +25,8 @@ export interface MockUsage {
   readonly outputTokens: number;
   readonly cachedInputTokens: number;
   readonly reasoningTokens: number;
+  /** Prompt tokens written to the cache (a subset of the prompt, disjoint from the cached ones). */
+  readonly cacheWriteTokens?: number;
 }
 
 export interface DecodedChat {
@@ -110,4 +112,6 @@ export interface MockWire {
   streamError(message: string): string;
   /** A stream event whose JSON is cut short. */
   malformedFrame(reply: ChatReply): string;
+  /** Content type of a chat stream; default `text/event-stream` (Ollama streams NDJSON). */
+  readonly streamContentType?: string;
 }

@@ -74,6 +74,8 @@ export interface ProviderAdapter {
   createStreamDecoder(target: UpstreamTarget): StreamDecoder;
   buildEmbeddingRequest?(request: EmbeddingRequest, target: UpstreamTarget): HttpRequest;
   parseEmbeddingResponse?(body: unknown, target: UpstreamTarget): EmbeddingResult;
+  /** A cheap request that tells whether the deployment answers (active health checks); free if possible. */
+  buildProbeRequest?(target: UpstreamTarget): HttpRequest;
   /** Maps an upstream error response to a GatewayError, deciding retryability there. */
   classifyError(response: ErrorResponse, target: UpstreamTarget): GatewayError;
 }

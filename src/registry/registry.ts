@@ -36,6 +36,8 @@ export interface Deployment {
   adapter: ProviderAdapter;
   weight: number;
   limits: DeploymentLimits;
+  /** What this deployment charges: its own prices, or the model's. */
+  prices: Prices;
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: number;
 }
@@ -123,19 +125,20 @@ function capabilitiesOf(name: string, model: ModelConfig): Set<string> {
   return out;
 }
 
+function fromPricing(p: NonNullable<ModelConfig['pricing']>): Prices {
+  const prices: Prices = { inputPerMTok: p.input_per_mtok, outputPerMTok: p.output_per_mtok };
+  if (p.cached_input_per_mtok !== undefined) prices.cachedInputPerMTok = p.cached_input_per_mtok;
+  if (p.cache_write_per_mtok !== undefined) prices.cacheWritePerMTok = p.cache_write_per_mtok;
+  if (p.reasoning_per_mtok !== undefined) prices.reasoningPerMTok = p.reasoning_per_mtok;
+  return prices;
+}
+
 function pricesOf(
   model: ModelConfig,
   upstreamIds: string[],
   options: RegistryOptions,
 ): { prices: Prices; priced: boolean } {
-  if (model.pricing) {
-    const p = model.pricing;
-    const prices: Prices = { inputPerMTok: p.input_per_mtok, outputPerMTok: p.output_per_mtok };
-    if (p.cached_input_per_mtok !== undefined) prices.cachedInputPerMTok = p.cached_input_per_mtok;
-    if (p.cache_write_per_mtok !== undefined) prices.cacheWritePerMTok = p.cache_write_per_mtok;
-    if (p.reasoning_per_mtok !== undefined) prices.reasoningPerMTok = p.reasoning_per_mtok;
-    return { prices, priced: true };
-  }
+  if (model.pricing) return { prices: fromPricing(model.pricing), priced: true };
   if (model.cost_per_1k_tokens) {
     // Per-1k prices times 1000 are per-million prices; round away binary noise (0.0015 * 1000).
     const perMillion = (per1k: number | undefined) => Math.round((per1k ?? 0) * 1000 * 1e9) / 1e9;
@@ -196,6 +199,12 @@ export function createRegistry(
     const deploymentConfigs: DeploymentConfig[] =
       model.deployments ??
       (model.provider && config.providers[model.provider] ? [{ provider: model.provider, weight: 1 }] : []);
+    const quality = model.quality ?? model.quality_score ?? 0.7;
+    const { prices, priced } = pricesOf(
+      model,
+      [...deploymentConfigs.map((d) => d.model ?? name), name],
+      options,
+    );
     const deployments: Deployment[] = [];
     const reasons: string[] = [];
     for (const deploymentConfig of deploymentConfigs) {
@@ -230,6 +239,7 @@ export function createRegistry(
           ...(limits.tpd === undefined ? {} : { tpd: limits.tpd }),
           ...(limits.max_concurrency === undefined ? {} : { maxConcurrency: limits.max_concurrency }),
         },
+        prices: deploymentConfig.pricing ? fromPricing(deploymentConfig.pricing) : prices,
         timeoutMs: provider.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       });
     }
@@ -240,12 +250,6 @@ export function createRegistry(
       else unavailableReason = 'no deployments configured';
       if (reasons.length > 0) warnings.push(`models.${name}: unavailable: ${unavailableReason}`);
     }
-    const quality = model.quality ?? model.quality_score ?? 0.7;
-    const { prices, priced } = pricesOf(
-      model,
-      [...deploymentConfigs.map((d) => d.model ?? name), name],
-      options,
-    );
     if (!priced && deployments.some((d) => d.providerType !== 'simulator' && d.providerType !== 'ollama')) {
       warnings.push(`models.${name}: no prices in config or catalogue; its cost is recorded as 0`);
     }

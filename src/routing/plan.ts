@@ -28,6 +28,8 @@ export type RoutePlan =
       attempts: PlannedAttempt[];
       /** Escalate to the next step when the answer's confidence is below this. */
       escalate?: { minConfidence: number };
+      /** Send a second attempt to another deployment when the first has not answered by then. */
+      hedgeAfterMs?: number;
       reason: string;
     }
   | {

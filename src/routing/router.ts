@@ -66,6 +66,21 @@ export function createRouter(registry: Registry): Router {
       }
       const route = registry.routes.get(request.model);
       if (route) {
+        const plan = planRoute(route);
+        if (route.hedge_after_ms !== undefined && plan.kind === 'sequence')
+          plan.hedgeAfterMs = route.hedge_after_ms;
+        return plan;
+      }
+      if (request.model === 'auto') {
+        const strategy = requested ?? 'cheapest';
+        if (strategy !== 'cheapest') throw unavailableStrategy(strategy, 'strategy');
+        return planCheapest(all, { capability: operation });
+      }
+      throw new GatewayError('NOT_FOUND', `unknown model or route: ${request.model}`, {
+        details: { field: 'model', hint: 'GET /v1/models lists what this gateway serves' },
+      });
+
+      function planRoute(route: NonNullable<ReturnType<typeof registry.routes.get>>): RoutePlan {
         if (!AVAILABLE.has(route.strategy)) throw unavailableStrategy(route.strategy, 'model');
         if (route.strategy === 'direct' && route.model !== undefined) {
           const target = registry.get(route.model);
@@ -77,14 +92,6 @@ export function createRouter(registry: Registry): Router {
         const candidates = route.models ? all.filter((m) => route.models?.includes(m.name)) : all;
         return planCheapest(candidates, { capability: operation }, request.model);
       }
-      if (request.model === 'auto') {
-        const strategy = requested ?? 'cheapest';
-        if (strategy !== 'cheapest') throw unavailableStrategy(strategy, 'strategy');
-        return planCheapest(all, { capability: operation });
-      }
-      throw new GatewayError('NOT_FOUND', `unknown model or route: ${request.model}`, {
-        details: { field: 'model', hint: 'GET /v1/models lists what this gateway serves' },
-      });
     },
   };
 }

@@ -95,9 +95,16 @@ export function modelStatus(http: HttpContext): void {
   const model = http.gateway.registry.get(name);
   if (!model) throw new GatewayError('NOT_FOUND', `unknown model: ${name}`, { details: { field: 'name' } });
   const recent = http.gateway.stats.query({ timeRangeMs: 5 * 60_000, model: name });
+  const circuitsById = new Map(http.gateway.circuits().map((c) => [c.deployment, c]));
+  const open = model.deployments.filter((d) => circuitsById.get(d.id)?.state === 'open').length;
   sendJson(http.res, 200, {
     name,
-    status: model.deployments.length > 0 ? 'available' : 'unavailable',
+    status:
+      model.deployments.length === 0
+        ? 'unavailable'
+        : open === model.deployments.length
+          ? 'circuit_open'
+          : 'available',
     ...(model.unavailableReason ? { reason: model.unavailableReason } : {}),
     in_flight: model.deployments.reduce((sum, d) => sum + http.gateway.inFlight(d.id), 0),
     errors: recent.totals.failed,

@@ -35,7 +35,10 @@ function modelHealth(http: HttpContext) {
 export function health(http: HttpContext): void {
   const models = [...http.gateway.registry.models.values()];
   const available = models.filter((m) => m.deployments.length > 0).length;
-  const status = available > 0 ? 'healthy' : 'degraded';
+  const circuits = http.gateway.circuits();
+  const open = circuits.filter((c) => c.state === 'open');
+  const status =
+    available === 0 || (circuits.length > 0 && open.length === circuits.length) ? 'degraded' : 'healthy';
   sendJson(http.res, status === 'healthy' ? 200 : 503, {
     status,
     uptime_s: Math.round((Date.now() - STARTED) / 1000),
@@ -45,7 +48,10 @@ export function health(http: HttpContext): void {
       ledger: 'up',
       metrics: http.gateway.config.metrics.enabled ? 'up' : 'disabled',
       models: `${available}/${models.length} available`,
+      circuits: `${open.length} of ${circuits.length} open`,
     },
+    open_circuits: open.map((c) => c.deployment),
+    queue_depth: http.gateway.queue().depth,
   });
 }
 

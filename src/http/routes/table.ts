@@ -6,9 +6,11 @@
  */
 
 import type { RouteDefinition } from '../context.js';
+import { circuits, queue } from './admin.js';
 import { chatCompletions } from './chat-completions.js';
 import { completions } from './completions.js';
 import { embeddings } from './embeddings.js';
+import { messages } from './messages.js';
 import { getOpenAIModel, listModels, listOpenAIModels, modelStatus } from './models.js';
 import { feedback, health, healthV1, metricsJson, prometheus } from './operations.js';
 
@@ -20,6 +22,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: chatCompletions,
     summary: 'OpenAI chat completions',
   },
+  { method: 'POST', path: '/v1/messages', access: 'key', handler: messages, summary: 'Anthropic Messages' },
   {
     method: 'POST',
     path: '/v1/completions',
@@ -73,4 +76,18 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   { method: 'GET', path: '/health', access: 'public', handler: health, summary: 'component health' },
   { method: 'GET', path: '/metrics', access: 'public', handler: prometheus, summary: 'Prometheus metrics' },
+  {
+    method: 'GET',
+    path: '/admin/circuits',
+    access: 'admin',
+    handler: circuits,
+    summary: 'circuit breaker per deployment',
+  },
+  {
+    method: 'GET',
+    path: '/admin/queue',
+    access: 'admin',
+    handler: queue,
+    summary: 'waiting requests and retry budget',
+  },
 ];

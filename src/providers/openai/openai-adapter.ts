@@ -6,11 +6,12 @@
  * `target.type`. Pure translation: no I/O, no state outside a stream decoder.
  */
 
-import type { ProviderAdapter } from '../spec.js';
+import type { HttpRequest, ProviderAdapter, UpstreamTarget } from '../spec.js';
 import { buildOpenAIChatRequest } from './openai-chat-request.js';
 import { parseOpenAIChatResponse } from './openai-chat-response.js';
 import { buildOpenAIEmbeddingRequest, parseOpenAIEmbeddingResponse } from './openai-embeddings.js';
 import { classifyOpenAIError } from './openai-error.js';
+import { resolveOpenAIEndpoint } from './openai-presets.js';
 import { createOpenAIStreamDecoder } from './openai-stream-decoder.js';
 
 export function createOpenAIAdapter(): ProviderAdapter {
@@ -23,5 +24,12 @@ export function createOpenAIAdapter(): ProviderAdapter {
     buildEmbeddingRequest: buildOpenAIEmbeddingRequest,
     parseEmbeddingResponse: parseOpenAIEmbeddingResponse,
     classifyError: classifyOpenAIError,
+    buildProbeRequest,
   };
+}
+
+/** `GET …/models`: free on every OpenAI-style server, so health checks cost nothing. */
+function buildProbeRequest(target: UpstreamTarget): HttpRequest {
+  const endpoint = resolveOpenAIEndpoint(target, 'models', false);
+  return { origin: endpoint.origin, method: 'GET', path: endpoint.path, headers: endpoint.headers };
 }

@@ -60,7 +60,8 @@ export const DEFAULT_BASE_URLS = {
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 export const GITHUB_API_VERSION = '2022-11-28';
 
-export type OpenAIOperation = 'chat/completions' | 'embeddings';
+/** `models` serves liveness probes: any answer below 500 shows the server is up. */
+export type OpenAIOperation = 'chat/completions' | 'embeddings' | 'models';
 
 /** Everything about one upstream call that depends on the provider type. */
 export interface OpenAIEndpoint {
