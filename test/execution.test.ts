@@ -202,6 +202,22 @@ describe('what the client sees for each fault (one deployment, no retries)', () 
     },
   );
 
+  it('connection refused → 503 MODEL_UNAVAILABLE, recorded once', async () => {
+    h = await startHarness({
+      storage: 'memory',
+      config: () => ({
+        providers: { dead: { type: 'openai', base_url: 'http://127.0.0.1:9/v1' } },
+        models: { m: { pricing: PRICING, deployments: [{ provider: 'dead', model: 'x' }] } },
+        execution: { max_retries: 0 },
+      }),
+    });
+    const r = await post(h.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.status).toBe(503);
+    expect(r.json().error).toMatchObject({ code: 'MODEL_UNAVAILABLE', details: { reason: 'ECONNREFUSED' } });
+    await h.gateway.ledger.flush();
+    expect(await h.gateway.ledger.count()).toBe(1);
+  });
+
   it('missing usage: the answer succeeds and the ledger holds estimated tokens', async () => {
     h = await startHarness({ storage: 'memory', config: single });
     const r = await post(h.url, {
@@ -462,5 +478,35 @@ describe('balancing, queueing and health', () => {
       expect(r.status).toBe(200);
       expect(Number(r.headers.get('x-switchyard-attempts'))).toBe(1);
     }
+  });
+});
+
+describe('what is worth retrying', () => {
+  it('does not go back to a deployment that answered "model not found"', async () => {
+    h = await startHarness({
+      storage: 'memory',
+      config: (url) => ({
+        providers: { mock: { type: 'openai', base_url: `${url}/v1` } },
+        models: { m: { pricing: PRICING, deployments: [{ provider: 'mock', model: 'gone' }] } },
+      }),
+      mock: { models: { gone: { faults: [{ kind: 'http_500', status: 404 }] } } },
+    });
+    const r = await post(h.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.json().error.code).toBe('MODEL_UNAVAILABLE');
+    expect(h.mock.requests).toHaveLength(1);
+  });
+
+  it('goes back to the only deployment after a transient 503, up to max_retries', async () => {
+    h = await startHarness({
+      storage: 'memory',
+      config: (url) => ({
+        providers: { mock: { type: 'openai', base_url: `${url}/v1` } },
+        models: { m: { pricing: PRICING, deployments: [{ provider: 'mock', model: 'busy' }] } },
+      }),
+      mock: { models: { busy: { faults: [{ kind: 'http_503' }] } } },
+    });
+    const r = await post(h.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    expect(r.json().error.code).toBe('ROUTE_EXHAUSTED');
+    expect(h.mock.requests).toHaveLength(3);
   });
 });

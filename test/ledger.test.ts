@@ -156,6 +156,10 @@ describe('ledger', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(record!).toMatchObject({ status: 'cancelled', stream: true });
+    // The upstream call was aborted too: the mock never finished serving it.
+    const served = h.mock.invoice.at(-1)!;
+    expect(served.completed).toBe(false);
+    expect(served.outputTokens).toBeLessThan(200);
     expect(record!.outputTokens).toBeGreaterThan(0);
     expect(record!.outputTokens).toBeLessThan(200);
     expect(record!.costNanos).toBeGreaterThan(0);

@@ -126,6 +126,21 @@ interface Selection {
   queuedMs: number;
 }
 
+/**
+ * Whether going back to the same deployment could help: a timeout, a rate limit, a reset or a
+ * 5xx may pass; "model not found", bad credentials or a rejected request will not.
+ */
+function worthRepeating(error: GatewayError): boolean {
+  const upstream = error.details?.upstream_status;
+  return !(
+    typeof upstream === 'number' &&
+    upstream >= 400 &&
+    upstream < 500 &&
+    upstream !== 408 &&
+    upstream !== 429
+  );
+}
+
 /** Whether an error says something about the deployment's health (a client's 400 does not). */
 function countsAgainstDeployment(error: GatewayError): boolean {
   return error.retryable || error.status >= 500;
@@ -153,15 +168,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   /**
-   * Picks the next deployment for `model`: eligible ones first (untried, or any when
-   * `allowTried`), never the one in `avoid` while another exists. Waits in the model's queue
-   * when every eligible deployment is at its concurrency limit.
+   * Picks the next deployment for `model` among those not in `exclude`, never the one in
+   * `avoid` while another exists. Waits in the model's queue when every eligible deployment is
+   * at its concurrency limit.
    */
   async function select(
     model: ModelEntry,
-    tried: ReadonlySet<string>,
+    exclude: ReadonlySet<string>,
     avoid: string | undefined,
-    allowTried: boolean,
     context: ExecutionContext,
   ): Promise<Selection | undefined> {
     context.trace.skipped ??= [];
@@ -172,7 +186,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       let busy = false;
       for (const deployment of model.deployments) {
         if (deployment.weight <= 0) continue;
-        if (!allowTried && tried.has(deployment.id)) continue;
+        if (exclude.has(deployment.id)) continue;
         if (breakers.get(deployment.id).state === 'open') {
           if (!skipped.some((s) => s.deployment === deployment.id)) {
             skipped.push({ deployment: deployment.id, reason: 'circuit open' });
@@ -256,6 +270,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       .map((step) => registry.get(step.model))
       .filter((m): m is ModelEntry => m !== undefined);
     const tried = new Set<string>(exclude);
+    // Deployments not worth going back to in the second pass (their error will not pass).
+    const spent = new Set<string>(exclude);
     let lastError: GatewayError | undefined;
     let lastDeployment: string | undefined;
     let retries = 0;
@@ -276,7 +292,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
                 throw exhausted(context, lastError, note);
               }
             }
-            const selection = await select(model, tried, lastDeployment, allowTried, context);
+            const selection = await select(model, allowTried ? spent : tried, lastDeployment, context);
             if (!selection) break;
             const sameAgain = selection.deployment.id === lastDeployment;
             let holdsRetry = false;
@@ -348,6 +364,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
               outcome.error = gatewayError;
               lastError = gatewayError;
               lastDeployment = deployment.id;
+              if (!worthRepeating(gatewayError)) spent.add(deployment.id);
             } finally {
               if (holdsRetry) budget.release();
               // A committed stream finishes its attempt when the stream ends, not here.

@@ -262,7 +262,11 @@ describe('Gemini wire of the mock upstream', () => {
       },
     });
 
-    for (const headers of [{ 'x-goog-api-key': 'wrong' }, { authorization: `Bearer ${KEY}` }]) {
+    const attempts: Record<string, string>[] = [
+      { 'x-goog-api-key': 'wrong' },
+      { authorization: `Bearer ${KEY}` },
+    ];
+    for (const headers of attempts) {
       const denied = await call('/v1beta/models/gemini-2.5-flash:generateContent', hello, headers);
       expect(denied.status).toBe(400);
       expect(JSON.parse(denied.text)).toMatchObject({

@@ -132,22 +132,28 @@ function modelContent(message: AssistantMessage): GeminiContent {
   return { role: 'model', parts };
 }
 
+/** Whether text starts like a JSON value (`{ [ "`, a number, true/false/null): only then is it parsed. */
+function mayBeJson(text: string): boolean {
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) <= 32) i++;
+  const c = text.charCodeAt(i);
+  return (
+    c === 123 ||
+    c === 91 ||
+    c === 34 ||
+    c === 45 ||
+    (c >= 48 && c <= 57) ||
+    c === 116 ||
+    c === 102 ||
+    c === 110
+  );
+}
+
 /** The `response` object of a function response: JSON objects as they are, the rest wrapped. */
 function functionResponse(message: ToolMessage): Record<string, unknown> {
   const text = textOf(message.content);
   const key = message.isError === true ? 'error' : 'output';
-  const first = text.trimStart().charCodeAt(0);
-  // Only text that can be JSON is parsed: `{`, `[`, `"`, a digit, `-`, or t/f/n.
-  if (
-    first === 123 ||
-    first === 91 ||
-    first === 34 ||
-    first === 45 ||
-    (first >= 48 && first <= 57) ||
-    first === 116 ||
-    first === 102 ||
-    first === 110
-  ) {
+  if (mayBeJson(text)) {
     try {
       const parsed: unknown = JSON.parse(text);
       if (isRecord(parsed) && message.isError !== true) return parsed;

@@ -5,7 +5,7 @@
  * because URLs end up in logs. The model may be configured as `gemini-2.5-flash` or as the
  * resource name `models/gemini-2.5-flash` (`tunedModels/…` too); each path segment is
  * URL-encoded. A base URL that already ends in the API version (`…/v1beta`) is not given it twice.
- * The model's root path is computed once per distinct target and kept.
+ * The model's root path is computed once per target object and kept.
  */
 
 import { GatewayError } from '../../core/errors.js';
@@ -29,9 +29,8 @@ interface ModelRoot {
   resource: string;
 }
 
-const roots = new Map<string, ModelRoot>();
-/** Targets come from config, so a handful; the bound only guards against misuse. */
-const MAX_ROOTS = 1024;
+/** Targets live as long as the config that made them: each is resolved once. */
+const roots = new WeakMap<UpstreamTarget, ModelRoot>();
 
 /** `models/gemini-2.5-flash` for `gemini-2.5-flash`; resource names are kept as they are. */
 export function modelResource(model: string): string {
@@ -54,11 +53,10 @@ function encodeSegments(path: string): string {
 }
 
 function modelRoot(target: UpstreamTarget): ModelRoot {
+  const cached = roots.get(target);
+  if (cached !== undefined) return cached;
   const version = target.apiVersion ?? GEMINI_DEFAULT_API_VERSION;
   const baseUrl = target.baseUrl === '' ? GEMINI_DEFAULT_BASE_URL : target.baseUrl;
-  const key = `${baseUrl}\n${version}\n${target.model}`;
-  const cached = roots.get(key);
-  if (cached !== undefined) return cached;
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -75,8 +73,7 @@ function modelRoot(target: UpstreamTarget): ModelRoot {
   if (!basePath.endsWith(versionPath)) basePath += versionPath;
   const resource = modelResource(target.model);
   const root: ModelRoot = { origin: url.origin, path: basePath + encodeSegments(resource), resource };
-  if (roots.size >= MAX_ROOTS) roots.clear();
-  roots.set(key, root);
+  roots.set(target, root);
   return root;
 }
 

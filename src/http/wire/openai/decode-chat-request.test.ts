@@ -403,13 +403,13 @@ describe('decodeChatRequest: valid requests', () => {
     expect(Object.getPrototypeOf(request.passthrough)).toBe(Object.prototype);
   });
 
-  it('keeps reasoning efforts the canonical model does not name for OpenAI', () => {
-    expect(decodeChatRequest({ ...base, reasoning_effort: 'medium' }).reasoning).toEqual({
-      effort: 'medium',
-    });
-    const request = decodeChatRequest({ ...base, reasoning_effort: 'xhigh' });
+  it('maps every effort the canonical model names, and keeps others for OpenAI', () => {
+    for (const effort of ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']) {
+      expect(decodeChatRequest({ ...base, reasoning_effort: effort }).reasoning).toEqual({ effort });
+    }
+    const request = decodeChatRequest({ ...base, reasoning_effort: 'turbo' });
     expect(request.reasoning).toBeUndefined();
-    expect(request.passthrough).toEqual({ reasoning_effort: 'xhigh' });
+    expect(request.passthrough).toEqual({ reasoning_effort: 'turbo' });
   });
 
   it('accepts a tool_choice naming a declared tool', () => {

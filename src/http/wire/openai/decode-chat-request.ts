@@ -46,7 +46,15 @@ export const DROPPED_FIELDS: ReadonlySet<string> = new Set([
   '__proto__',
 ]);
 
-const CANONICAL_EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+const CANONICAL_EFFORTS: ReadonlySet<string> = new Set([
+  'none',
+  'minimal',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+]);
 
 function decodeTools(value: unknown): ToolDefinition[] {
   if (!Array.isArray(value)) fail('tools', 'expected an array of tools');
@@ -226,10 +234,10 @@ export function decodeChatRequest(body: unknown): ChatRequest {
       case 'reasoning_effort':
         if (isAbsent(value)) continue;
         if (CANONICAL_EFFORTS.has(expectNonEmptyString(value, key, 32))) {
-          request.reasoning = { effort: value as 'minimal' | 'low' | 'medium' | 'high' };
+          request.reasoning = { effort: value as NonNullable<ChatRequest['reasoning']>['effort'] };
           continue;
         }
-        // Efforts the canonical model has no name for (`none`, `xhigh`…) still reach OpenAI.
+        // Efforts the canonical model has no name for still reach OpenAI-protocol upstreams.
         break;
       case 'switchyard': {
         const routing = decodeRoutingOptions(value);
