@@ -42,8 +42,26 @@ export type RoutePlan =
       reason: string;
     };
 
+/** What was learned about a model on a task (from `switchyard eval --train`, or the ledger and feedback). */
+export interface ModelPrior {
+  /** Expected share of good answers, 0..1. */
+  quality: number;
+  /** Mean cost of one query in USD, when known. */
+  costPerQuery?: number;
+  /** How many observations the estimate rests on. */
+  samples: number;
+}
+
+export interface Priors {
+  /** The prior of `model` on `task`, falling back to the model's overall prior when the task is unseen. */
+  get(task: string, model: string): ModelPrior | undefined;
+  tasks(): string[];
+}
+
 /** Live state a strategy may consult; strategies never do I/O to get it. */
 export interface RoutingSnapshot {
+  /** Learned per-task model quality and cost. */
+  priors?: Priors;
   /** Deployment ids whose circuit is open. */
   openCircuits?: ReadonlySet<string>;
   /** Observed latency per model in milliseconds. */
