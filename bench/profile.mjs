@@ -20,6 +20,7 @@ import { analyseProfile, renderAnalysis } from './lib/cpu-profile.mjs';
 import { chooseLoader, streamRun, throughputRun } from './lib/loaders.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { GATEWAY_CORE, listeningUrl, startServer, tasksetAvailable } from './lib/processes.mjs';
+import { STREAM_PROFILE, STREAM_RAMP_MS } from './lib/scenarios.mjs';
 import { checkTarget, ROOT, STREAM_PROMPT, startMock, startSwitchyard } from './lib/targets.mjs';
 
 const { values } = parseArgs({
@@ -61,7 +62,7 @@ const nodeArgs = [
   `--cpu-prof-interval=${Number(values['interval-us'])}`,
 ];
 
-const mock = await startMock(scenario === 'D' ? { ttftMs: 100, tokensPerS: 50, outputTokens: 30 } : {});
+const mock = await startMock(scenario === 'D' ? STREAM_PROFILE : {});
 let server;
 let target;
 if (values.target === 'switchyard') {
@@ -85,7 +86,7 @@ const load = async (seconds) => {
   const until = Date.now() + seconds * 1000;
   let waves = 0;
   while (Date.now() < until) {
-    await streamRun(target, { streams: 1000, prompt: STREAM_PROMPT });
+    await streamRun(target, { streams: 1000, rampMs: STREAM_RAMP_MS, prompt: STREAM_PROMPT });
     waves++;
   }
   return { waves };

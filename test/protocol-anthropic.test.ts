@@ -246,8 +246,8 @@ describe('openai client → gateway → Anthropic upstream', () => {
     await expect(consume()).rejects.toThrow();
     expect(text.length).toBeGreaterThan(0);
     expect(finish).toBeNull();
-    const upstreamText = h.mock.invoice.at(-1)!;
-    expect(upstreamText).toMatchObject({ completed: false, fault: 'sse_cut' });
+    const invoice = h.mock.invoice.at(-1)!;
+    expect(invoice).toMatchObject({ completed: false, fault: 'sse_cut' });
   });
 
   it('maps upstream HTTP errors to gateway codes', async () => {

@@ -163,8 +163,8 @@ export async function latencyRun(target, { concurrency, durationS, warmupS = 0 }
   return lastJson(stdout);
 }
 
-/** The streaming client (bench/workers/stream-client.mjs): `streams` SSE requests at once. */
-export async function streamRun(target, { streams, prompt, timeoutS = 60 }) {
+/** The streaming client (bench/workers/stream-client.mjs): `streams` SSE requests started over `rampMs`. */
+export async function streamRun(target, { streams, rampMs = 0, prompt, timeoutS = 60 }) {
   const args = [
     join(ROOT, 'bench/workers/stream-client.mjs'),
     '--url',
@@ -175,6 +175,8 @@ export async function streamRun(target, { streams, prompt, timeoutS = 60 }) {
     chatBody(target.model, { stream: true, prompt }),
     '--streams',
     String(streams),
+    '--ramp-ms',
+    String(rampMs),
     '--timeout',
     String(timeoutS),
   ];

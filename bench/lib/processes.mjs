@@ -284,6 +284,27 @@ export async function withCpu(pid, work) {
   return { result, cpuS, wallS, gatewayCoreBusy, loadCoreBusy: busy(LOAD_CORE), otherOnGatewayCore };
 }
 
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (TcpExt ListenOverflows): when it grows during a measurement, clients waited for TCP's SYN
+ * retransmit (1 s), and the figure measures that, not the server.
+ */
+export function listenOverflows() {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      if (!lines[i].startsWith('TcpExt:')) continue;
+      const names = lines[i].split(/\s+/);
+      const counts = lines[i + 1].split(/\s+/);
+      const at = names.indexOf('ListenOverflows');
+      return at === -1 ? undefined : Number(counts[at]);
+    }
+  } catch {
+    // Not Linux, or /proc is not readable: unknown.
+  }
+  return undefined;
+}
+
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

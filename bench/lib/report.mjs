@@ -272,6 +272,9 @@ export function renderMarkdown(results) {
     const row = (label, pick) =>
       `| ${label} | ${fmt(pick(t.upstream), 0)} | ${fmt(pick(t.bare), 0)} | ${fmt(pick(t.switchyard), 0)} | ${times(positiveRatio(pick(t.switchyard), pick(t.bare)))} | ${t.portkey ? fmt(pick(t.portkey), 0) : 'n/a'} | ${t.portkey ? times(positiveRatio(pick(t.portkey), pick(t.bare))) : 'n/a'} |`;
     out.push(row('errors (all rounds)', (e) => e?.totalErrors));
+    out.push(
+      row('accept-queue drops (kernel ListenOverflows, median per wave)', (e) => e?.median.listenDrops),
+    );
     out.push(row('RSS idle (MB)', (e) => e?.idleRssMb));
     out.push(row('peak RSS (MB)', (e) => e?.peakRssMb));
     out.push('');

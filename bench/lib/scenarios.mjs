@@ -16,7 +16,15 @@
 
 import { join } from 'node:path';
 import { latencyRun, streamRun, throughputRun } from './loaders.mjs';
-import { GATEWAY_CORE, lastJson, memoryMb, runWorker, sleep, withCpu } from './processes.mjs';
+import {
+  GATEWAY_CORE,
+  lastJson,
+  listenOverflows,
+  memoryMb,
+  runWorker,
+  sleep,
+  withCpu,
+} from './processes.mjs';
 import { median, medianOfRounds } from './stats.mjs';
 import {
   checkTarget,
@@ -28,6 +36,14 @@ import {
   startPortkey,
   startSwitchyard,
 } from './targets.mjs';
+
+/**
+ * D's upstream: 100 ms to the first token, then 30 tokens at 10 tokens/s, so a stream lasts
+ * ~3 s. The streams open evenly over one second — all of them are open together, yet no
+ * SYN burst overflows an accept queue (which would time TCP's 1 s retransmit, not a server).
+ */
+export const STREAM_PROFILE = { ttftMs: 100, tokensPerS: 10, outputTokens: 30 };
+export const STREAM_RAMP_MS = 1_000;
 
 /** Pause between two measurements, so a server's leftovers (ledger writes, GC) do not spill over. */
 const SETTLE_MS = 500;
@@ -51,14 +67,22 @@ async function startTargets(context, profile, { stream = false, label }) {
   const notes = [];
   const targets = [];
   const add = async (id, start) => {
+    let started;
     try {
-      const started = await start();
+      started = await start();
       servers.push(started.server);
       await checkTarget(started.target, stream ? { stream: true, prompt: STREAM_PROMPT } : {});
       targets.push(started.target);
       return started;
     } catch (error) {
-      notes.push(`${label}: ${LABELS[id]} skipped: ${firstLine(error)}`);
+      // The server's own account of the failure says more than its HTTP answer.
+      const logged = started?.server
+        .output()
+        .split('\n')
+        .find((line) => /\b\w*Error\b/.test(line));
+      notes.push(
+        `${label}: ${LABELS[id]} skipped: ${firstLine(error)}${logged ? ` — its log: ${logged.trim().slice(0, 200)}` : ''}`,
+      );
       return undefined;
     }
   };
@@ -210,19 +234,24 @@ export function scenarioC(context) {
 /** D: waves of concurrent SSE streams against fresh servers; peak RSS is each server's VmHWM. */
 export async function scenarioD(context) {
   const { options } = context;
-  const profile = { ttftMs: 100, tokensPerS: 50, outputTokens: 30 };
+  const profile = STREAM_PROFILE;
   const streams = options.streams;
   const set = await startTargets(context, profile, { stream: true, label: 'D' });
   try {
     const targets = [set.upstream, ...set.targets];
     const idle = Object.fromEntries(targets.map((target) => [target.id, memoryMb(target.pid).rssMb]));
     const byTarget = await rounds(context, targets, {
-      warmup: (target) => streamRun(target, { streams: Math.min(50, streams), prompt: STREAM_PROMPT }),
+      warmup: (target) =>
+        streamRun(target, { streams: Math.min(50, streams), rampMs: STREAM_RAMP_MS, prompt: STREAM_PROMPT }),
       async measure(target) {
+        const dropsBefore = listenOverflows();
         const { result, cpuS, otherCpu } = await measureCpu(target, () =>
-          streamRun(target, { streams, prompt: STREAM_PROMPT }),
+          streamRun(target, { streams, rampMs: STREAM_RAMP_MS, prompt: STREAM_PROMPT }),
         );
-        return { ...result, cpuS, otherCpu, peakRssMb: memoryMb(target.pid).peakRssMb };
+        const dropsAfter = listenOverflows();
+        const listenDrops =
+          dropsBefore === undefined || dropsAfter === undefined ? undefined : dropsAfter - dropsBefore;
+        return { ...result, cpuS, otherCpu, listenDrops, peakRssMb: memoryMb(target.pid).peakRssMb };
       },
     });
     const upstreamRounds = byTarget.upstream;
@@ -242,7 +271,7 @@ export async function scenarioD(context) {
       entry.peakRssMb = Math.max(...entry.rounds.map((figures) => figures.peakRssMb ?? 0)) || undefined;
     }
     return {
-      params: { streams, upstream: profile, prompt: STREAM_PROMPT },
+      params: { streams, rampMs: STREAM_RAMP_MS, upstream: profile, prompt: STREAM_PROMPT },
       notes: set.notes,
       targets: summary,
     };

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * @module bench/workers/stream-client
- * Opens `streams` streaming chat completions at once, each on its own connection, and times
+ * Opens `streams` streaming chat completions, each on its own connection, started evenly over
+ * `--ramp-ms` (so that they are all open together without a SYN flood that overflows the
+ * server's accept queue, which would measure TCP's 1 s retransmit instead of the server), and times
  * each one: time to the first byte of content (the first SSE delta with non-empty `content`,
  * not the role-only opener), and time to the end. A stream counts as an error when it fails,
  * answers non-200, or ends without `data: [DONE]`. Prints one JSON line with the percentiles in
  * milliseconds and the error counts.
  *
- *   node bench/workers/stream-client.mjs --url URL --headers JSON --body TEXT --streams N [--timeout S]
+ *   node bench/workers/stream-client.mjs --url URL --headers JSON --body TEXT --streams N [--ramp-ms N] [--timeout S]
  */
 
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     headers: { type: 'string', default: '{}' },
     body: { type: 'string' },
     streams: { type: 'string', default: '100' },
+    'ramp-ms': { type: 'string', default: '100' },
     timeout: { type: 'string', default: '60' },
   },
 });
@@ -28,6 +31,7 @@ const headers = JSON.parse(values.headers);
 const body = Buffer.from(values.body ?? '');
 const streams = Math.max(1, Number(values.streams));
 const timeoutMs = Number(values.timeout) * 1000;
+const rampMs = Math.max(0, Number(values['ramp-ms']));
 const pool = new Pool(url.origin, {
   connections: streams,
   pipelining: 1,
@@ -56,6 +60,10 @@ const ttftMs = [];
 const totalMs = [];
 const failures = { http: 0, incomplete: 0, transport: 0 };
 let firstError;
+
+function startAt(delayMs) {
+  return new Promise((resolve) => setTimeout(resolve, delayMs)).then(one);
+}
 
 async function one() {
   const started = process.hrtime.bigint();
@@ -91,7 +99,7 @@ async function one() {
 }
 
 const started = process.hrtime.bigint();
-await Promise.all(Array.from({ length: streams }, one));
+await Promise.all(Array.from({ length: streams }, (_, i) => startAt(Math.floor((i * rampMs) / streams))));
 const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
 await pool.close();
 

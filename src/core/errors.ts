@@ -39,6 +39,8 @@ export interface GatewayErrorOptions {
   details?: Record<string, unknown>;
   /** Milliseconds the upstream asked us to wait (Retry-After, x-ratelimit-reset). */
   retryAfterMs?: number;
+  /** Response headers the client should get with this error (e.g. `x-ratelimit-*` on a 429). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -50,6 +52,7 @@ export class GatewayError extends Error {
   readonly type: string;
   readonly details: Record<string, unknown> | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -61,6 +64,7 @@ export class GatewayError extends Error {
     this.type = entry.type;
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+    this.headers = options.headers;
   }
 
   get level(): 'info' | 'warn' | 'error' {

@@ -6,6 +6,7 @@
  * path gets the same routing, accounting and exactly-one ledger record.
  */
 
+import { type Admission, type AdmissionTicket, createOpenAdmission } from '../admission/admission.js';
 import type { Config } from '../config/schema.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
@@ -34,6 +35,8 @@ export interface ServedBy {
   deployment: Deployment;
   plan: RoutePlan;
   attempts: number;
+  /** Headers admission wants on the response (`x-ratelimit-*`). */
+  headers?: Record<string, string>;
 }
 
 export interface ChatOutcome extends ServedBy {
@@ -61,6 +64,8 @@ export interface GatewayServices {
   stats: RequestStats;
   logger: Logger;
   redactor: Redactor;
+  /** Keys, rate limits and budgets; open when absent. */
+  admission?: Admission;
   /** Things to close on shutdown, in order (simulators, storage). */
   closers?: (() => Promise<void>)[];
 }
@@ -145,6 +150,17 @@ export function assembleGateway(services: GatewayServices): Gateway {
           maxFailures: balancing.max_failures,
         });
   const deps = { ledger: services.ledger, metrics: services.metrics, stats: services.stats };
+  const admission: Admission = services.admission ?? createOpenAdmission();
+
+  /** Settles the request's reservation to what it really cost; exactly once per ticket. */
+  function release(ticket: AdmissionTicket | undefined, settlement: Settlement): void {
+    if (!ticket) return;
+    admission.settle(ticket, {
+      costNanos: settlement.costNanos,
+      inputTokens: settlement.usage.inputTokens,
+      outputTokens: settlement.usage.outputTokens,
+    });
+  }
 
   /** Cheap prompt-size estimate (4 characters a token) for quotas; real usage settles later. */
   function prepare(context: RequestContext, request: ChatRequest): void {
@@ -155,11 +171,17 @@ export function assembleGateway(services: GatewayServices): Gateway {
     if (request.routing?.priority !== undefined) context.priority = request.routing.priority;
   }
 
-  function servedBy(context: RequestContext, plan: RoutePlan): ServedBy {
+  function servedBy(context: RequestContext, plan: RoutePlan, ticket: AdmissionTicket | undefined): ServedBy {
     const { model, deployment } = context.trace;
     // The executor sets both before it returns a value; their absence is a bug, not a user error.
     if (!model || !deployment) throw new GatewayError('INTERNAL', 'execution returned without a deployment');
-    return { model, deployment, plan, attempts: context.trace.attempts.length };
+    return {
+      model,
+      deployment,
+      plan,
+      attempts: context.trace.attempts.length,
+      ...(ticket?.headers ? { headers: ticket.headers } : {}),
+    };
   }
 
   function fail(
@@ -167,12 +189,13 @@ export function assembleGateway(services: GatewayServices): Gateway {
     error: unknown,
     request?: ChatRequest,
     plan?: RoutePlan,
+    ticket?: AdmissionTicket,
   ): GatewayError {
     const gatewayError = toGatewayError(error);
     if (gatewayError.code === 'INTERNAL') {
       services.logger.error('request failed unexpectedly', { requestId: context.requestId, error });
     }
-    settle(deps, {
+    const settlement = settle(deps, {
       context,
       ...(request ? { request } : {}),
       ...(plan ? { plan } : {}),
@@ -180,6 +203,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       error: gatewayError,
       httpStatus: gatewayError.status,
     });
+    release(ticket, settlement);
     return gatewayError;
   }
 
@@ -189,11 +213,13 @@ export function assembleGateway(services: GatewayServices): Gateway {
 
     async chat(request, context) {
       let plan: RoutePlan | undefined;
+      let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan(request);
+        ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
         const result = await executor.chat(request, plan, context);
-        const served = servedBy(context, plan);
+        const served = servedBy(context, plan, ticket);
         const outputText = result.choices
           .map((c) => c.message.content.map((p) => ('text' in p ? p.text : '')).join(''))
           .join('');
@@ -206,19 +232,23 @@ export function assembleGateway(services: GatewayServices): Gateway {
           usage: result.usage,
           outputText,
         });
+        release(ticket, settlement);
         return { ...served, result: { ...result, usage: settlement.usage }, settlement };
       } catch (error) {
-        throw fail(context, error, request, plan);
+        throw fail(context, error, request, plan, ticket);
       }
     },
 
     async stream(request, context) {
       let plan: RoutePlan | undefined;
+      let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan(request);
+        ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
         const committed = await executor.stream(request, plan, context);
-        const served = servedBy(context, plan);
+        const served = servedBy(context, plan, ticket);
+        const admitted = ticket;
         const committedPlan = plan;
         let settled: Settlement | undefined;
         return {
@@ -239,25 +269,29 @@ export function assembleGateway(services: GatewayServices): Gateway {
               ...(summary.usage ? { usage: summary.usage } : {}),
               outputText: summary.outputText,
             });
+            release(admitted, settled);
             return settled;
           },
         };
       } catch (error) {
-        throw fail(context, error, request, plan);
+        throw fail(context, error, request, plan, ticket);
       }
     },
 
     async embed(request, context) {
       let plan: RoutePlan | undefined;
+      let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan({ ...request, operation: 'embeddings' });
+        ticket = await admission.admit(context, { request, plan });
         const result = await executor.embed(request, plan, context);
-        const served = servedBy(context, plan);
+        const served = servedBy(context, plan, ticket);
         const usage: Usage = result.usage;
         const settlement = settle(deps, { context, plan, status: 'ok', httpStatus: 200, usage });
+        release(ticket, settlement);
         return { ...served, result, settlement };
       } catch (error) {
-        throw fail(context, error, undefined, plan);
+        throw fail(context, error, undefined, plan, ticket);
       }
     },
 
@@ -278,6 +312,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
     async close() {
       checker?.stop();
       await client.close();
+      await admission.close?.();
       for (const close of services.closers ?? []) await close();
     },
   };

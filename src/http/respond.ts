@@ -45,7 +45,7 @@ export function sendError(
     res.destroy();
     return;
   }
-  const extra: Headers = { ...headers };
+  const extra: Headers = { ...error.headers, ...headers };
   if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) {
     extra['retry-after'] = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   }

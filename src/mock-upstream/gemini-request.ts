@@ -1,7 +1,6 @@
 /**
  * @module mock-upstream/gemini-request
- * Routes and decodes Gemini API requests (`/{version}/models/{model}:{method}`) into the engine's
- * terms, rejecting what the Gemini API rejects, in its words: unknown fields (Google's JSON
+ * Decodes Gemini `generateContent` requests into the engine's terms, rejecting what the Gemini API rejects, in its words: unknown fields (Google's JSON
  * parser refuses them), empty `contents` or `parts`, roles other than `user` and `model`, a
  * function response without a name or whose `response` is not an object, a function declaration
  * with both `parameters` and `parametersJsonSchema`, a response schema without
@@ -11,19 +10,8 @@
  */
 
 import type { ChatInput, MockMessage, MockResponseFormat, MockTool, MockToolChoice } from './engine.js';
-import type { DecodedChat, DecodedEmbeddings, WireProblem, WireRoute } from './wire.js';
-
-export type GeminiMethod =
-  | 'generateContent'
-  | 'streamGenerateContent'
-  | 'embedContent'
-  | 'batchEmbedContents'
-  | 'get'
-  | 'list';
-
-export interface GeminiRoute extends WireRoute {
-  readonly method: GeminiMethod;
-}
+import { isGeminiRoute } from './gemini-route.js';
+import type { DecodedChat, WireProblem, WireRoute } from './wire.js';
 
 export interface GeminiDecodedChat extends DecodedChat {
   /** `thinkingConfig.includeThoughts`: a thought summary part opens the answer. */
@@ -32,25 +20,10 @@ export interface GeminiDecodedChat extends DecodedChat {
   readonly safetyBlocked: boolean;
 }
 
-export interface GeminiDecodedEmbeddings extends DecodedEmbeddings {
-  /** `batchEmbedContents` (answered `{embeddings}`) rather than `embedContent` (`{embedding}`). */
-  readonly batch: boolean;
-}
-
 type Json = Record<string, unknown>;
 
 const MAX_CANDIDATES = 8;
-const MAX_BATCH = 100;
 const SAFETY_DIRECTIVE = '[[mock:safety]]';
-/** API versions whose GET paths are Gemini's; `/v1/models` is left to the OpenAI wire. */
-const GET_VERSIONS = ['/v1beta/', '/v1alpha/'];
-const POST_METHODS = new Set<string>([
-  'generateContent',
-  'streamGenerateContent',
-  'embedContent',
-  'batchEmbedContents',
-]);
-
 const REQUEST_FIELDS = new Set([
   'contents',
   'systemInstruction',
@@ -95,11 +68,11 @@ const PART_FIELDS = new Set([
   'videoMetadata',
 ]);
 
-function isRecord(value: unknown): value is Json {
+export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function problem(message: string, param: string | null = null): WireProblem {
+export function problem(message: string, param: string | null = null): WireProblem {
   return { problem: message, param };
 }
 
@@ -115,51 +88,11 @@ function unknownField(fields: ReadonlySet<string>, value: Json, at: string): Wir
   return undefined;
 }
 
-function decodePathPart(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
-}
-
-export function matchGemini(method: string, pathname: string): GeminiRoute | undefined {
-  if (method === 'POST') {
-    const colon = pathname.lastIndexOf(':');
-    const at = pathname.lastIndexOf('/models/', colon);
-    if (colon === -1 || at === -1 || colon < at + 8) return undefined;
-    const name = pathname.slice(colon + 1);
-    if (!POST_METHODS.has(name)) return undefined;
-    const model = decodePathPart(pathname.slice(at + 8, colon));
-    if (model === '' || model.includes('/')) return undefined;
-    return {
-      endpoint: name === 'embedContent' || name === 'batchEmbedContents' ? 'embeddings' : 'chat',
-      model,
-      method: name as GeminiMethod,
-    };
-  }
-  if (method !== 'GET') return undefined;
-  for (const version of GET_VERSIONS) {
-    if (pathname.endsWith(`${version}models`))
-      return { endpoint: 'models', model: undefined, method: 'list' };
-    const at = pathname.indexOf(`${version}models/`);
-    if (at === -1) continue;
-    const model = pathname.slice(at + version.length + 7);
-    if (model === '' || model.includes('/')) return undefined;
-    return { endpoint: 'model', model: decodePathPart(model), method: 'get' };
-  }
-  return undefined;
-}
-
-export function isGeminiRoute(route: WireRoute): route is GeminiRoute {
-  return 'method' in route;
-}
-
 export function isGeminiDecodedChat(decoded: DecodedChat): decoded is GeminiDecodedChat {
   return 'safetyBlocked' in decoded;
 }
 
-function partsText(parts: unknown): string {
+export function partsText(parts: unknown): string {
   let text = '';
   if (!Array.isArray(parts)) return text;
   for (const part of parts) if (isRecord(part) && typeof part['text'] === 'string') text += part['text'];
@@ -449,7 +382,7 @@ function decodeGeneration(raw: unknown): GenerationSettings | WireProblem {
   return settings;
 }
 
-function isProblemValue(value: object): value is WireProblem {
+export function isProblemValue(value: object): value is WireProblem {
   return 'problem' in value;
 }
 
@@ -499,70 +432,4 @@ export function decodeGeminiChat(body: unknown, route: WireRoute): GeminiDecoded
     includeThoughts: generation.includeThoughts,
     safetyBlocked,
   };
-}
-
-function embedInput(
-  request: unknown,
-  at: string,
-): { text: string; dimensions: unknown; model: unknown } | WireProblem {
-  if (!isRecord(request)) return problem(`* ${at}: must be an object`, at);
-  const content = request['content'];
-  const text = isRecord(content) ? partsText(content['parts']) : '';
-  if (text === '')
-    return problem(`* ${at}.content: content must have at least one text part.`, `${at}.content`);
-  return { text, dimensions: request['outputDimensionality'], model: request['model'] };
-}
-
-export function decodeGeminiEmbeddings(
-  body: unknown,
-  route: WireRoute,
-): GeminiDecodedEmbeddings | WireProblem {
-  if (!isRecord(body)) return problem('Invalid JSON payload received. Expected an object.');
-  const model = route.model ?? '';
-  const batch = isGeminiRoute(route) && route.method === 'batchEmbedContents';
-  const resource = `models/${model}`;
-  let items: unknown[];
-  if (batch) {
-    const requests = body['requests'];
-    if (!Array.isArray(requests) || requests.length === 0) {
-      return problem('* BatchEmbedContentsRequest.requests: requests is not specified', 'requests');
-    }
-    if (requests.length > MAX_BATCH) {
-      return problem(
-        `* BatchEmbedContentsRequest.requests: at most ${MAX_BATCH} requests can be in one batch.`,
-        'requests',
-      );
-    }
-    items = requests;
-  } else {
-    items = [body];
-  }
-  const inputs: string[] = [];
-  let dimensions: unknown;
-  for (let i = 0; i < items.length; i++) {
-    const at = batch ? `BatchEmbedContentsRequest.requests[${i}]` : 'EmbedContentRequest';
-    const item = embedInput(items[i], at);
-    if (isProblemValue(item)) return item;
-    if ((batch || item.model !== undefined) && item.model !== resource) {
-      return problem(`* ${at}.model: the model must be ${resource}, as in the URL.`, `${at}.model`);
-    }
-    if (i > 0 && item.dimensions !== dimensions) {
-      return problem(
-        `* ${at}.output_dimensionality: every request must ask for the same dimensionality.`,
-        at,
-      );
-    }
-    dimensions = item.dimensions;
-    inputs.push(item.text);
-  }
-  if (
-    dimensions !== undefined &&
-    !(Number.isInteger(dimensions) && (dimensions as number) >= 1 && (dimensions as number) <= 8192)
-  ) {
-    return problem(
-      '* EmbedContentRequest.output_dimensionality: must be from 1 to 8192.',
-      'outputDimensionality',
-    );
-  }
-  return { model, inputs, dimensions: dimensions as number | undefined, base64: false, batch };
 }

@@ -17,13 +17,9 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { MockChoice, TokenLogprob } from './engine.js';
-import {
-  decodeGeminiChat,
-  decodeGeminiEmbeddings,
-  type GeminiDecodedEmbeddings,
-  isGeminiDecodedChat,
-  matchGemini,
-} from './gemini-request.js';
+import { decodeGeminiEmbeddings, type GeminiDecodedEmbeddings } from './gemini-embed-request.js';
+import { decodeGeminiChat, isGeminiDecodedChat } from './gemini-request.js';
+import { matchGemini } from './gemini-route.js';
 import type {
   ChatReply,
   DecodedEmbeddings,
