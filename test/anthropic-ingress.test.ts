@@ -28,6 +28,11 @@ const UPSTREAMS: UpstreamRow[] = [
     provider: (url) => ({ type: 'anthropic', base_url: url, api_key: 'sk-ant-test-key-0123456789' }),
     model: 'claude-sonnet-4-20250514',
   },
+  {
+    name: 'gemini',
+    provider: (url) => ({ type: 'gemini', base_url: url, api_key: 'AIzaSy-test-gemini-key-0123456789' }),
+    model: 'gemini-2.5-flash',
+  },
 ];
 
 const PRICING = {

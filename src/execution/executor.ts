@@ -14,16 +14,22 @@
  * a finish reason is an error, never a silent success.
  */
 
+import { type CompiledPrices, compilePrices, computeCostNanosCompiled } from '../accounting/compute-cost.js';
+import type { Prices } from '../accounting/prices.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import type { FinishReason } from '../core/finish-reason.js';
 import type { Usage } from '../core/usage.js';
 import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
-import type { RoutePlan } from '../routing/plan.js';
+import type { PlannedAttempt, RoutePlan } from '../routing/plan.js';
+import { runCascade, type StepAnswer, type StepRunner } from './cascade.js';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
+import { scoreConfidence } from './confidence/index.js';
 import type { DeploymentStats } from './deployment-stats.js';
+import { runEnsemble } from './ensemble.js';
 import type { LoadBalancer } from './load-balancer.js';
 import type { PriorityQueues } from './priority-queue.js';
+import { resultToParts } from './result-stream.js';
 import { backoffMs, type RetryBudget, type RetryPolicy, sleep } from './retry.js';
 import { isAbort, transportError } from './transport-error.js';
 import { openUpstreamStream, readJson, sendUpstream } from './upstream-call.js';
@@ -53,6 +59,12 @@ export interface ExecutionTrace {
   ttftMs?: number;
   /** Deployments passed over, and why (circuit open, quota exhausted). */
   skipped?: { deployment: string; reason: string }[];
+  /** Confidence of the answer the client got, when it was scored. */
+  confidence?: number;
+  /** Why each cascade or ensemble step was taken, escalated or chosen (the decision trace). */
+  decisions?: string[];
+  /** Models an ensemble asked, in plan order. */
+  ensembleModels?: string[];
 }
 
 export interface ExecutionContext {
@@ -139,6 +151,17 @@ function worthRepeating(error: GatewayError): boolean {
     upstream !== 408 &&
     upstream !== 429
   );
+}
+
+const compiledPrices = new WeakMap<Prices, CompiledPrices>();
+function costOf(usage: Usage | undefined, prices: Prices): number {
+  if (!usage) return 0;
+  let compiled = compiledPrices.get(prices);
+  if (!compiled) {
+    compiled = compilePrices(prices);
+    compiledPrices.set(prices, compiled);
+  }
+  return computeCostNanosCompiled(usage, compiled);
 }
 
 /** Whether an error says something about the deployment's health (a client's 400 does not). */
@@ -445,6 +468,51 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return winner.value;
   }
 
+  /** Runs single steps of a cascade or ensemble through the full retry/failover machinery. */
+  function stepRunner(
+    request: ChatRequest,
+    plan: RoutePlan,
+    context: ExecutionContext,
+  ): StepRunner & { runAggregator(request: ChatRequest, model: string): Promise<StepAnswer> } {
+    const step = (body: ChatRequest, attempt: PlannedAttempt) => {
+      let served: Omit<StepAnswer, 'result'> | undefined;
+      const single: RoutePlan = {
+        kind: 'sequence',
+        strategy: plan.strategy,
+        attempts: [attempt],
+        reason: plan.reason,
+      };
+      return run(single, context, async (model, deployment, signal) => {
+        const response = await sendUpstream(
+          client,
+          deployment,
+          deployment.adapter.buildChatRequest(body, deployment.target),
+          signal,
+        );
+        const result = deployment.adapter.parseChatResponse(
+          await readJson(deployment, response),
+          deployment.target,
+        );
+        served = { model, deployment };
+        return { value: result, usage: result.usage };
+      }).then((result) => ({ result, ...served! }));
+    };
+    let inputChars = 0;
+    for (const message of request.messages) {
+      for (const part of message.content) if (part.type === 'text') inputChars += part.text.length;
+    }
+    const expectedOutput = request.maxTokens ?? 256;
+    return {
+      runStep: (attempt) => step({ ...request, stream: false }, attempt),
+      runAggregator: (aggregate, model) => step(aggregate, { model, reason: 'aggregator' }),
+      spentNanos: () =>
+        context.trace.attempts.reduce((sum, a) => sum + costOf(a.usage, a.deployment.prices), 0),
+      estimateNanos: (model) =>
+        costOf({ inputTokens: Math.ceil(inputChars / 4), outputTokens: expectedOutput }, model.prices),
+      model: (name) => registry.get(name),
+    };
+  }
+
   async function* relay(
     buffered: StreamPart[],
     upstream: AsyncGenerator<StreamPart, void>,
@@ -502,7 +570,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
-  return {
+  const executor: Executor = {
     inFlight: (id) => stats.inFlight(id),
 
     chat(request, plan, context) {
@@ -520,10 +588,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
         );
         return { value: result, usage: result.usage };
       };
-      if (plan.kind === 'sequence' && plan.hedgeAfterMs !== undefined) {
-        return hedged(plan, context, plan.hedgeAfterMs, attempt);
-      }
-      return run(plan, context, attempt);
+      if (plan.kind === 'parallel')
+        return runEnsemble(request, plan, context, stepRunner(request, plan, context));
+      if (plan.escalate) return runCascade(request, plan, context, stepRunner(request, plan, context));
+      const answer =
+        plan.hedgeAfterMs !== undefined
+          ? hedged(plan, context, plan.hedgeAfterMs, attempt)
+          : run(plan, context, attempt);
+      return answer.then((result) => {
+        context.trace.confidence = scoreConfidence({ request, result }).score;
+        return result;
+      });
     },
 
     embed(request, plan, context) {
@@ -548,7 +623,25 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
     },
 
-    stream(request, plan, context) {
+    async stream(request, plan, context) {
+      if (plan.kind === 'parallel') {
+        // An ensemble must see every answer before it chooses: run it whole, then stream the choice.
+        const result = await executor.chat(request, plan, context);
+        const outcome = context.trace.attempts.find((a) => a.deployment === context.trace.deployment);
+        const summary: StreamSummary = {
+          status: 'ok',
+          outputText: '',
+          finishReasons: result.choices.map((c) => c.finishReason),
+          usage: result.usage,
+        };
+        const parts = (async function* () {
+          for (const part of resultToParts(result)) yield part;
+        })();
+        if (!context.trace.model || !context.trace.deployment || !outcome) {
+          throw new GatewayError('INTERNAL', 'ensemble returned without a deployment');
+        }
+        return { model: context.trace.model, deployment: context.trace.deployment, summary, parts };
+      }
       const body = { ...request, stream: true };
       return run(plan, context, async (model, deployment, perTrySignal, outcome, permit) => {
         const started = now();
@@ -589,6 +682,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
     },
   };
+  return executor;
 }
 
 /** A promise that rejects when the signal aborts (never resolves otherwise). */

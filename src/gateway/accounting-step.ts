@@ -63,6 +63,11 @@ function needsEstimate(usage: Usage | undefined): boolean {
   );
 }
 
+/** The decision trace: the plan's reason, then what happened at each step. */
+export function routeTrace(reason: string, decisions: readonly string[] | undefined): string {
+  return decisions && decisions.length > 0 ? `${reason}; ${decisions.join('; ')}` : reason;
+}
+
 export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
   const { context } = input;
   const trace = context.trace;
@@ -141,8 +146,10 @@ export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
     latencyMs,
     ...(trace.ttftMs === undefined ? {} : { ttftMs: trace.ttftMs }),
     cacheHit: input.cacheHit ?? false,
-    ...(input.confidence === undefined ? {} : { confidence: input.confidence }),
-    ...(input.plan ? { routeTrace: input.plan.reason } : {}),
+    ...((input.confidence ?? trace.confidence) === undefined
+      ? {}
+      : { confidence: input.confidence ?? trace.confidence }),
+    ...(input.plan ? { routeTrace: routeTrace(input.plan.reason, trace.decisions) } : {}),
     attempts,
   };
   deps.ledger.append(record);

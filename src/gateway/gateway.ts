@@ -6,6 +6,7 @@
  * path gets the same routing, accounting and exactly-one ledger record.
  */
 
+import { countTextTokens } from '../accounting/tokenizer.js';
 import { type Admission, type AdmissionTicket, createOpenAdmission } from '../admission/admission.js';
 import type { Config } from '../config/schema.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
@@ -286,7 +287,19 @@ export function assembleGateway(services: GatewayServices): Gateway {
         ticket = await admission.admit(context, { request, plan });
         const result = await executor.embed(request, plan, context);
         const served = servedBy(context, plan, ticket);
-        const usage: Usage = result.usage;
+        // Some providers (Gemini) report no usage for embeddings: count the input then.
+        const usage: Usage =
+          result.usage.inputTokens > 0
+            ? result.usage
+            : {
+                inputTokens: request.input.reduce(
+                  (sum, text) =>
+                    sum + countTextTokens(text, context.trace.deployment?.target.model ?? request.model),
+                  0,
+                ),
+                outputTokens: 0,
+                estimated: true,
+              };
         const settlement = settle(deps, { context, plan, status: 'ok', httpStatus: 200, usage });
         release(ticket, settlement);
         return { ...served, result, settlement };

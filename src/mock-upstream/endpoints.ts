@@ -162,7 +162,7 @@ export async function serveChat(
   if (isProblem(decoded)) return sendWireError(res, wire, 400, decoded.problem, decoded.param);
   const input = decoded.input;
   const state = context.modelState(input.model);
-  const directives = readDirectives(input.messages);
+  const directives = readDirectives(input.messages, input.model);
   const fault = chooseFault(req.headers, directives, state);
   if (typeof fault === 'string') return sendWireError(res, wire, 400, unknownFault(fault), null);
 

@@ -118,14 +118,28 @@ const VOCABULARY = (
 ).split(' ');
 
 /** Reads `[[mock:…]]` directives from every message; undefined when there are none (the usual case). */
-export function readDirectives(messages: readonly MockMessage[]): Directives | undefined {
+/**
+ * Directives in message text: `[[mock:refuse]]`, `[[mock:hedge]]`, `[[mock:empty]]`,
+ * `[[mock:fault=KIND]]`; `[[mock:refuse@MODEL]]` applies only when MODEL is the one asked, so one
+ * prompt can make a cheap model refuse and a strong one answer (for cascades).
+ */
+export function readDirectives(messages: readonly MockMessage[], model?: string): Directives | undefined {
   let directives: Directives | undefined;
   for (const message of messages) {
     let at = message.text.indexOf(DIRECTIVE_OPEN);
     while (at !== -1) {
       const end = message.text.indexOf(']]', at);
       if (end === -1) break;
-      const name = message.text.slice(at + DIRECTIVE_OPEN.length, end).trim();
+      let name = message.text.slice(at + DIRECTIVE_OPEN.length, end).trim();
+      const scope = name.lastIndexOf('@');
+      if (scope !== -1) {
+        const target = name.slice(scope + 1);
+        name = name.slice(0, scope);
+        if (target !== model) {
+          at = message.text.indexOf(DIRECTIVE_OPEN, end);
+          continue;
+        }
+      }
       directives ??= { refuse: false, hedge: false, empty: false, fault: undefined };
       if (name === 'refuse') directives.refuse = true;
       else if (name === 'hedge') directives.hedge = true;

@@ -178,7 +178,16 @@ function targetOf(
   if (provider.headers) target.headers = { ...provider.headers };
   if (provider.max_tokens_field) target.maxTokensField = provider.max_tokens_field;
   if (provider.type === 'azure' || provider.type === 'gemini') target.apiVersion = provider.api_version;
-  if (provider.type === 'anthropic') target.apiVersion = provider.anthropic_version;
+  if (provider.type === 'anthropic') {
+    target.apiVersion = provider.anthropic_version;
+    if (provider.beta && provider.beta.length > 0) {
+      const existing = target.headers?.['anthropic-beta'];
+      target.headers = {
+        ...target.headers,
+        'anthropic-beta': [existing, ...provider.beta].filter(Boolean).join(','),
+      };
+    }
+  }
   if (provider.type === 'openai' || provider.type === 'github' || provider.type === 'huggingface') {
     if (provider.organization) target.organization = provider.organization;
     if (provider.project) target.project = provider.project;

@@ -24,7 +24,7 @@ export function servedHeaders(
   served: {
     model: { name: string };
     deployment: { provider: string };
-    plan: { strategy: string };
+    plan: { strategy: string; reason: string };
     attempts: number;
   },
   costNanos?: number,
@@ -39,6 +39,12 @@ export function servedHeaders(
   };
   if (costNanos !== undefined) headers['x-switchyard-cost-usd'] = formatCostHeader(costNanos);
   return headers;
+}
+
+/** A header value from free text: printable ASCII only, bounded, so no client can be confused by it. */
+export function headerSafe(text: string, max = 512): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
 }
 
 /** Decodes the body and the routing headers into a canonical request. */

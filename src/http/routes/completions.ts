@@ -105,15 +105,17 @@ export function orchestrationFields(context: RequestContext, outcome: ChatOutcom
     },
     cost: outcome.settlement.costNanos / 1e9,
     latency_ms: outcome.settlement.record.latencyMs,
-    confidence: null,
+    confidence: context.trace.confidence ?? null,
     strategy: outcome.plan.strategy,
-    fallback_chain: context.trace.attempts.map((a) => a.model.name),
+    fallback_chain: [...new Set(context.trace.attempts.map((a) => a.model.name))],
+    ...(context.trace.ensembleModels ? { ensemble_models: context.trace.ensembleModels } : {}),
     metadata: {
       provider: outcome.deployment.provider,
       deployment: outcome.deployment.id,
       attempts: outcome.attempts,
-      route_trace: outcome.plan.reason,
+      route_trace: outcome.settlement.record.routeTrace ?? outcome.plan.reason,
       finish_reason: choice?.finishReason.raw ?? null,
+      ...(context.trace.ensembleModels ? { ensemble_size: context.trace.ensembleModels.length } : {}),
     },
   };
 }
