@@ -35,6 +35,34 @@ export function checkTargets(results) {
       met: value !== undefined && value >= 5,
     });
   }
+  // Cross-checks of A that other processes on a shared machine disturb less: requests per
+  // CPU-second of the server, and the rounds in which nothing else ran on the gateway core.
+  for (const [other, threshold] of [
+    ['bare', 0.75],
+    ['portkey', 5],
+  ]) {
+    if (!a?.switchyard || !a[other]) continue;
+    const perCpu = ratio(a.switchyard.median.rpsPerCpu, a[other].median.rpsPerCpu);
+    checks.push({
+      id: `A.per-cpu-vs-${other}`,
+      text: `cross-check: A requests per CPU-second, Switchyard ÷ ${other === 'bare' ? 'bare proxy' : 'Portkey'} (≥ ${threshold})`,
+      value: perCpu,
+      unit: '×',
+      met: perCpu !== undefined && perCpu >= threshold,
+      crossCheck: true,
+    });
+    const clean = ratio(a.switchyard.cleanMedian?.rps, a[other].cleanMedian?.rps);
+    if (clean !== undefined) {
+      checks.push({
+        id: `A.undisturbed-vs-${other}`,
+        text: `cross-check: A throughput in undisturbed rounds, Switchyard ÷ ${other === 'bare' ? 'bare proxy' : 'Portkey'} (≥ ${threshold})`,
+        value: clean,
+        unit: '×',
+        met: clean >= threshold,
+        crossCheck: true,
+      });
+    }
+  }
   if (c?.switchyard) {
     const value = c.switchyard.median.addedP50Ms;
     checks.push({
@@ -100,11 +128,12 @@ function positiveRatio(a, b) {
 function figureRows(scenario, figures) {
   const t = scenario.targets;
   const rows = [];
-  for (const [label, key, digits, compare = true] of figures) {
-    const bare = t.bare?.median[key];
-    const sy = t.switchyard?.median[key];
-    const pk = t.portkey?.median[key];
-    const up = t.upstream?.median[key];
+  for (const [label, key, digits, compare = true, source = 'median'] of figures) {
+    const pick = (entry) => entry?.[source]?.[key];
+    const bare = pick(t.bare);
+    const sy = pick(t.switchyard);
+    const pk = pick(t.portkey);
+    const up = pick(t.upstream);
     const versus = (value) => (compare ? times(positiveRatio(value, bare)) : '');
     rows.push(
       `| ${label} | ${fmt(up, digits)} | ${fmt(bare, digits)} | ${fmt(sy, digits)} | ${versus(sy)} | ${t.portkey ? fmt(pk, digits) : 'n/a'} | ${t.portkey ? versus(pk) : 'n/a'} |`,
@@ -197,6 +226,8 @@ export function renderMarkdown(results) {
         ['latency p99 (ms)', 'p99Ms', 2],
         ['server CPU share of its core', 'cpuShare', 2],
         ['requests per CPU-second', 'rpsPerCpu', 0],
+        ['requests/s, undisturbed rounds only', 'rps', 0, true, 'cleanMedian'],
+        ['undisturbed rounds (other processes < 10% of the gateway core)', 'rounds', 0, false, 'clean'],
         ['load core busy (mock + load generator)', 'loadCoreBusy', 2, false],
         ['other processes on the gateway core', 'otherCpu', 2, false],
         ['non-2xx', 'non2xx', 0, false],
@@ -252,7 +283,7 @@ export function renderMarkdown(results) {
   const d = scenarios.D;
   if (d) {
     out.push(
-      `## D. ${d.params.streams} concurrent streams — upstream TTFT ${d.params.upstream.ttftMs} ms, ${d.params.upstream.tokensPerS} tokens/s, ${d.params.upstream.outputTokens} tokens`,
+      `## D. ${d.params.streams} concurrent streams, opened over ${d.params.rampMs} ms — upstream: ${d.params.upstream.ttftMs} ms to first token, then ${d.params.upstream.outputTokens} tokens at ${d.params.upstream.tokensPerS} tokens/s`,
     );
     out.push('');
     out.push(...FIGURE_HEADER);

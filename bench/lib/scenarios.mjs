@@ -148,9 +148,22 @@ async function measureCpu(target, work) {
   return { result: measured.result, cpuS: measured.cpuS, otherCpu, loadCoreBusy: measured.loadCoreBusy };
 }
 
+/** A round is undisturbed when other processes took less than this share of the gateway core. */
+export const UNDISTURBED = 0.1;
+
 function summarizeTargets(byTarget) {
   const out = {};
-  for (const [id, list] of Object.entries(byTarget)) out[id] = { rounds: list, median: medianOfRounds(list) };
+  for (const [id, list] of Object.entries(byTarget)) {
+    const clean = list.filter(
+      (figures) => typeof figures.otherCpu === 'number' && figures.otherCpu < UNDISTURBED,
+    );
+    out[id] = {
+      rounds: list,
+      median: medianOfRounds(list),
+      clean: { rounds: clean.length },
+      ...(clean.length > 0 ? { cleanMedian: medianOfRounds(clean) } : {}),
+    };
+  }
   return out;
 }
 

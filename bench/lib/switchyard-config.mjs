@@ -111,7 +111,7 @@ export async function createBenchKey(gatewayUrl) {
         return {
           key: body.key,
           virtualKey: true,
-          note: `virtual key ${body.id ?? ''} (budget, rpm, tpm set)`.replace('  ', ' '),
+          note: 'a virtual key (created with POST /admin/keys: budget, rpm, tpm set) on every request',
         };
       }
     } catch {

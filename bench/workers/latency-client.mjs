@@ -11,6 +11,7 @@
 
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { summarize } from '../lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -78,22 +79,16 @@ await Promise.all(Array.from({ length: concurrency }, loop));
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await pool.close();
 
-const sorted = Float64Array.from(latenciesUs).sort();
-const at = (p) =>
-  sorted.length === 0
-    ? undefined
-    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-let sum = 0;
-for (const value of sorted) sum += value;
+const latency = summarize(latenciesUs);
 process.stdout.write(
   `${JSON.stringify({
     requests: ok,
     rps: ok / seconds,
-    p50Us: at(50),
-    p90Us: at(90),
-    p99Us: at(99),
-    meanUs: sorted.length === 0 ? undefined : sum / sorted.length,
-    maxUs: sorted.length === 0 ? undefined : sorted[sorted.length - 1],
+    p50Us: latency.p50,
+    p90Us: latency.p90,
+    p99Us: latency.p99,
+    meanUs: latency.mean,
+    maxUs: latency.max,
     non2xx,
     errors,
     ...(firstError === undefined ? {} : { firstError }),

@@ -11,6 +11,7 @@
  */
 
 import { parseArgs } from 'node:util';
+import { summarize } from '../lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -91,16 +92,12 @@ function time(request) {
     sink += router.plan(request).reason.length;
     samples[i] = Number(process.hrtime.bigint() - started) / 1000;
   }
-  samples.sort();
-  const at = (p) =>
-    samples[Math.min(samples.length - 1, Math.max(0, Math.ceil((p / 100) * samples.length) - 1))];
-  let sum = 0;
-  for (const value of samples) sum += value;
+  const timing = summarize(samples);
   const plan = router.plan(request);
   return {
-    medianUs: at(50),
-    p99Us: at(99),
-    meanUs: sum / samples.length,
+    medianUs: timing.p50,
+    p99Us: timing.p99,
+    meanUs: timing.mean,
     chose: plan.attempts?.[0]?.model,
     sink,
   };

@@ -14,6 +14,7 @@
 
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { summarize } from '../lib/stats.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -103,22 +104,8 @@ await Promise.all(Array.from({ length: streams }, (_, i) => startAt(Math.floor((
 const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
 await pool.close();
 
-function summary(samples) {
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p) =>
-    sorted.length === 0
-      ? undefined
-      : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return {
-    p50: at(50),
-    p90: at(90),
-    p99: at(99),
-    max: sorted.length === 0 ? undefined : sorted[sorted.length - 1],
-  };
-}
-
-const ttft = summary(ttftMs);
-const total = summary(totalMs);
+const ttft = summarize(ttftMs);
+const total = summarize(totalMs);
 process.stdout.write(
   `${JSON.stringify({
     streams,

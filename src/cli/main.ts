@@ -6,8 +6,12 @@
 
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { EXPORT_COLUMNS } from '../accounting/reports/export-rows.js';
 import { askCommand } from './ask.js';
 import { printCommand, validateCommand } from './config.js';
+import { costsExportCommand, costsReportCommand, costsStatsCommand } from './costs.js';
+import { evalCommand } from './eval.js';
+import { keysCommand, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { mockUpstreamCommand } from './mock-upstream.js';
 import { modelsCommand } from './models.js';
 import { serveCommand } from './serve.js';
@@ -74,6 +78,132 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON instead of YAML')
     .action(printCommand);
+
+  program
+    .command('eval')
+    .description(
+      'replay recorded model outcomes through the routing strategies offline; print a cost–quality table',
+    )
+    .requiredOption(
+      '--test <file>',
+      'dataset to measure on: RouterBench CSV, RouteLLM CSV, or JSONL {prompt, outcomes}',
+    )
+    .option(
+      '--train <file>',
+      'dataset to learn priors and cascades from (default: k-fold cross-fitting on --test)',
+    )
+    .option(
+      '-s, --strategy <name>',
+      'method to evaluate (repeatable): cheapest, fallback, agreement, frugal',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--json', 'print the report as JSON')
+    .option('--plot <file.svg>', 'write the cost–accuracy chart as SVG')
+    .option('--folds <n>', 'folds for cross-fitting when there is no --train', '5')
+    .option('--seed <n>', 'seed of the fold assignment', '1')
+    .option('--exclude <file.jsonl>', 'JSONL of prompts to drop ({"eval_prompt"} or {"prompt"} per line)')
+    .option('--points', 'also print every operating point of every method')
+    .option('--save-priors <file.json>', 'write the model priors learned from the training data')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  switchyard eval --test data/mbpp_train.csv --plot mbpp.svg\n  switchyard eval --train logs-march.jsonl --test logs-april.jsonl --strategy frugal --json\n',
+    )
+    .action(evalCommand);
+
+  const keys = program
+    .command('keys')
+    .description('manage virtual keys (in-process on the configured storage, or on a gateway with --url)');
+  const remote = (command: Command) =>
+    command
+      .option('--url <url>', 'manage the keys of a running gateway (admin API)')
+      .option(
+        '--api-key <key>',
+        'master or admin key for --url (default: $SWITCHYARD_API_KEY or $SWITCHYARD_MASTER_KEY)',
+      )
+      .option('-c, --config <file>', 'config file (in-process mode)')
+      .option('--json', 'print JSON for scripts');
+  remote(
+    keys
+      .command('create')
+      .description('mint a key; its secret is printed once')
+      .requiredOption('--name <name>', 'what the key is for')
+      .option('--models <a,b>', 'models and routes it may use (default: all)')
+      .option('--budget-usd <usd>', 'spending limit')
+      .option('--budget-window <window>', 'daily, monthly or total (default total)')
+      .option('--rpm <n>', 'requests per minute')
+      .option('--tpm <n>', 'tokens per minute')
+      .option('--priority <0-9>', 'queue priority of its requests')
+      .option('--project <name>', 'project it spends for')
+      .option('--user <id>', 'user it belongs to')
+      .option('--admin', 'may call the admin API and mint narrower keys')
+      .option('--expires-at <iso>', 'when it stops working')
+      .option('--metadata <json>', 'free JSON object kept with the key'),
+  ).action((options) => keysCommand(() => runKeysCreate(options)));
+  remote(keys.command('list').description('list keys (never their secrets)')).action((options) =>
+    keysCommand(() => runKeysList(options)),
+  );
+  remote(
+    keys.command('revoke').description('revoke a key, effective on its next request').argument('<id>'),
+  ).action((id: string, options) => keysCommand(() => runKeysRevoke(id, options)));
+
+  const costs = program
+    .command('costs')
+    .description(
+      'spend and usage from the ledger (read-only on the configured SQLite, or a gateway with --url)',
+    );
+  const ledgerSource = (command: Command) =>
+    command
+      .option('--since <date>', 'from YYYY-MM-DD (UTC), an ISO time, or 7d / 24h back from now')
+      .option('--until <date>', 'up to YYYY-MM-DD inclusive (UTC), or an ISO time (exclusive)')
+      .option('--model <name>', 'only this model')
+      .option('--key <id>', 'only this virtual key')
+      .option('--project <name>', 'only this project')
+      .option('--tag <tag>', 'only requests with this tag')
+      .option('--url <url>', 'read a running gateway (GET /admin/usage) instead of the ledger file')
+      .option(
+        '--api-key <key>',
+        'admin key for --url (default: $SWITCHYARD_API_KEY or $SWITCHYARD_MASTER_KEY)',
+      )
+      .option('-c, --config <file>', 'config file naming the ledger (storage.url)');
+  ledgerSource(
+    costs
+      .command('stats')
+      .description('requests, errors, tokens, cost and latency per period')
+      .option('--period <period>', 'daily, weekly, monthly or none', 'daily')
+      .option('--by <dimensions>', 'also group by model, key, project, user, tag, provider, strategy, route')
+      .option('--no-p95', 'skip the 95th-percentile latency (a second pass over large ledgers)')
+      .option('--format <format>', 'table, json or csv (default table)')
+      .option('--json', 'print JSON for scripts'),
+  ).action(costsStatsCommand);
+  ledgerSource(
+    costs
+      .command('report')
+      .description('spend per period (bar chart), breakdown, month-end forecast and cheaper-model advice')
+      .option('--period <period>', 'daily, weekly or monthly', 'monthly')
+      .option(
+        '--by <dimensions>',
+        'breakdown by model, key, project, user, tag, provider, strategy, route',
+        'model',
+      )
+      .option('--top <n>', 'how many cost-saving suggestions to list', '5')
+      .option('--json', 'print JSON for scripts'),
+  ).action(costsReportCommand);
+  ledgerSource(
+    costs
+      .command('export')
+      .description('one row per request, oldest first, streamed')
+      .option('--format <format>', 'csv (RFC 4180) or json', 'csv')
+      .option('-o, --output <file>', 'write to a file (default: stdout)'),
+  )
+    .addHelpText(
+      'after',
+      `\nColumns (CSV header, JSON keys): ${EXPORT_COLUMNS.join(', ')}.\n` +
+        'timestamp is ISO 8601 UTC; tags are joined with ";" in CSV; cost_usd is the exact decimal of the\n' +
+        "ledger's integer nano-dollars; attempts counts upstream calls; CSV follows RFC 4180 (CRLF, quotes).\n" +
+        '\nExamples:\n  switchyard costs stats --period daily --since 7d\n  switchyard costs report --by project\n' +
+        '  switchyard costs export --format csv --output costs.csv --since 2026-01-01\n',
+    )
+    .action(costsExportCommand);
 
   program
     .command('mock-upstream')

@@ -179,6 +179,13 @@ export const routeSchema = z.strictObject({
 });
 export type RouteConfig = z.infer<typeof routeSchema>;
 
+/** Spending limits of one budget, one per UTC window. */
+export const budgetLimitsSchema = z.strictObject({
+  daily_limit_usd: nonNegative.optional(),
+  monthly_limit_usd: nonNegative.optional(),
+  total_limit_usd: nonNegative.optional(),
+});
+
 export const routingRuleSchema = z.strictObject({
   task: z.string().min(1),
   preferred_models: z.array(z.string()).default([]),
@@ -196,7 +203,16 @@ export const configSchema = z.strictObject({
       request_timeout_ms: positiveInt.default(600_000),
     })
     .prefault({}),
-  auth: z.strictObject({ master_key: z.string().optional() }).prefault({}),
+  auth: z
+    .strictObject({
+      master_key: z.string().optional(),
+      /**
+       * How long a virtual key's lookup is reused. Revoking through the gateway takes effect at
+       * once; `switchyard keys revoke` run in another process on the same database, within this.
+       */
+      key_cache_ms: z.number().int().min(0).max(60_000).default(1_000),
+    })
+    .prefault({}),
   storage: z
     .strictObject({
       url: z.string().default('sqlite://./switchyard.db'),
@@ -214,6 +230,10 @@ export const configSchema = z.strictObject({
       total_limit_usd: nonNegative.optional(),
       alert_threshold: unitInterval.default(0.8),
       webhook_url: z.url().optional(),
+      /** Budgets per project (a virtual key's `project`), same windows as the global one. */
+      projects: z.record(z.string().min(1).max(128), budgetLimitsSchema).optional(),
+      /** Budgets per user (a virtual key's `user`). */
+      users: z.record(z.string().min(1).max(256), budgetLimitsSchema).optional(),
     })
     .prefault({}),
   cache: z
@@ -295,6 +315,23 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   metrics: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  /** The durable job queue behind `POST /v1/jobs` (SQLite in the embedded default, BullMQ with Redis). */
+  jobs: z
+    .strictObject({
+      /** Accept jobs and run a worker in this process. */
+      enabled: z.boolean().default(true),
+      /** Jobs this process runs at once; 0 accepts jobs but leaves running them to other processes. */
+      concurrency: z.number().int().min(0).max(1_000).default(4),
+      /** Attempts of a job that does not say, before it goes to the dead letters. */
+      max_attempts: positiveInt.max(100).default(3),
+      /** Delay before the first retry, doubled on each further one. */
+      backoff_ms: nonNegative.max(3_600_000).default(1_000),
+      /** Lease of a running job: renewed while it runs; once it lapses another worker takes the job. */
+      visibility_timeout_ms: z.number().int().min(100).max(3_600_000).default(60_000),
+      /** How often an idle worker looks for jobs (one submitted to this process wakes it at once). */
+      poll_ms: z.number().int().min(10).max(60_000).default(500),
+    })
+    .prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

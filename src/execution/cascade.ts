@@ -67,7 +67,8 @@ export async function runCascade(
         .filter((c) => c.score < 0.7)
         .map((c) => `${c.scorer} ${c.score.toFixed(2)}${c.note ? ` (${c.note})` : ''}`)
         .join(', ');
-      if (!best || confidence.score > best.score) {
+      // Ties go to the later, stronger step: with no signal to separate them, trust the stronger model.
+      if (!best || confidence.score >= best.score) {
         best = { ...answer, score: confidence.score };
       }
       if (confidence.score >= threshold) {

@@ -361,8 +361,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
             context.trace.deployment = deployment;
             stats.begin(deployment.id);
             if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
-            const timeout = AbortSignal.timeout(permit.timeoutMs ?? deployment.timeoutMs);
-            const signal = AbortSignal.any([context.signal, timeout]);
+            // One controller per attempt, fed by the client's signal and a timer: cheaper on the
+            // hot path than AbortSignal.timeout + AbortSignal.any.
+            const controller = new AbortController();
+            const signal = controller.signal;
+            const onClientAbort = () => controller.abort(context.signal.reason);
+            context.signal.addEventListener('abort', onClientAbort, { once: true });
+            const timer = setTimeout(
+              () => controller.abort(new DOMException('the attempt timed out', 'TimeoutError')),
+              permit.timeoutMs ?? deployment.timeoutMs,
+            );
             let keepOpen = false;
             try {
               const result = await attempt(chosen, deployment, signal, outcome, permit);
@@ -389,6 +397,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
               lastDeployment = deployment.id;
               if (!worthRepeating(gatewayError)) spent.add(deployment.id);
             } finally {
+              clearTimeout(timer);
+              context.signal.removeEventListener('abort', onClientAbort);
               if (holdsRetry) budget.release();
               // A committed stream finishes its attempt when the stream ends, not here.
               if (!keepOpen) finishAttempt(outcome, permit);

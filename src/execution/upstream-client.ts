@@ -23,7 +23,7 @@ export interface UpstreamClient {
 }
 
 export interface UpstreamClientOptions {
-  /** Connections per origin (default 256). */
+  /** Connections per origin (default 1024: a thousand concurrent streams must not queue here). */
   connections?: number;
   keepAliveTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -35,7 +35,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     let pool = pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
-        connections: options.connections ?? 256,
+        connections: options.connections ?? 1024,
         pipelining: 1,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
         connect: { timeout: options.connectTimeoutMs ?? 10_000 },

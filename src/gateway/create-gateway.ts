@@ -2,12 +2,15 @@
  * @module gateway/create-gateway
  * Builds a gateway from a validated config: secrets into the redactor, logger, in-process
  * simulators for `type: simulator` providers, the registry with its adapters and prices, the
- * ledger named by `storage.url`, metrics and request statistics.
+ * ledger and the admission stores (keys, budgets, rate limits) named by `storage.url`, metrics
+ * and request statistics.
  */
 
 import { createPriceCatalogue } from '../accounting/price-catalogue.js';
-import { warmTokenizer } from '../accounting/tokenizer.js';
+import { createAdmission } from '../admission/create-admission.js';
+import { openAdmissionStores } from '../admission/stores.js';
 import type { Config, SimulatorProfile } from '../config/schema.js';
+import { attachJobs } from '../jobs/jobs.js';
 import { type MockUpstream, startMockUpstream } from '../mock-upstream/server.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -15,6 +18,7 @@ import { createRedactor } from '../observability/redact.js';
 import { createRequestStats } from '../observability/stats.js';
 import { adapterFor, defaultBaseUrl } from '../providers/index.js';
 import { createRegistry } from '../registry/registry.js';
+import { loadCustomRouters } from '../routing/strategies/custom.js';
 import { createMemoryLedger } from '../storage/memory/memory-ledger.js';
 import type { Ledger } from '../storage/ports.js';
 import { createSqliteLedger } from '../storage/sqlite/sqlite-ledger.js';
@@ -29,6 +33,10 @@ export interface CreateGatewayOptions {
   logger?: Logger;
   /** Use this ledger instead of the one `storage.url` names. */
   ledger?: Ledger;
+  /** The clock of budget windows, reservations and rate limits (tests inject one). */
+  now?: () => number;
+  /** False: no job queue or worker (one-shot commands); default per `jobs.enabled`. */
+  jobs?: boolean;
 }
 
 export function secretsOf(config: Config): string[] {
@@ -40,7 +48,7 @@ export function secretsOf(config: Config): string[] {
   return secrets;
 }
 
-export function ledgerFromUrl(config: Config, onError: (error: unknown) => void): Ledger {
+export async function ledgerFromUrl(config: Config, onError: (error: unknown) => void): Promise<Ledger> {
   if (!config.ledger.enabled) return createNullLedger();
   const url = config.storage.url;
   if (url === 'memory://' || url === 'memory') return createMemoryLedger();
@@ -53,7 +61,20 @@ export function ledgerFromUrl(config: Config, onError: (error: unknown) => void)
       onError,
     });
   }
-  throw new Error(`storage.url: unsupported storage "${url.split(':')[0]}"; use sqlite://PATH or memory://`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // Loaded only when named: node-postgres costs tens of milliseconds at start-up. Batches wait
+    // in ./switchyard-spool (fsynced) while the database is unreachable.
+    const { createPostgresLedger } = await import('../storage/postgres/postgres-ledger.js');
+    return createPostgresLedger({
+      url,
+      batchSize: config.ledger.batch_size,
+      flushMs: config.ledger.flush_ms,
+      onError,
+    });
+  }
+  throw new Error(
+    `storage.url: unsupported storage "${url.split(':')[0]}"; use sqlite://PATH, postgres://… or memory://`,
+  );
 }
 
 async function startSimulators(config: Config, host: string): Promise<Map<string, MockUpstream>> {
@@ -86,10 +107,8 @@ export async function createGateway(config: Config, options: CreateGatewayOption
       ...(options.logDestination ? { destination: options.logDestination } : {}),
       redactor,
     });
-  // Exact BPE counts are needed only when a provider reports no usage; load them in the background.
-  warmTokenizer().catch((error: unknown) =>
-    logger.warn('tokenizer could not be loaded; estimates stay approximate', { error }),
-  );
+  // The BPE tokenizer loads lazily, on the first request whose provider reports no usage: loading
+  // it at start costs ~60 MB of RSS that most deployments never need.
   const simulators = await startSimulators(config, '127.0.0.1');
   const catalogue = createPriceCatalogue();
   const { registry, warnings } = createRegistry(config, {
@@ -104,15 +123,34 @@ export async function createGateway(config: Config, options: CreateGatewayOption
   for (const warning of warnings) logger.warn(warning);
   const ledger =
     options.ledger ??
-    ledgerFromUrl(config, (error) => logger.error('ledger write failed; will retry', { error }));
-  return assembleGateway({
+    (await ledgerFromUrl(config, (error) => logger.error('ledger write failed; will retry', { error })));
+  const metrics = createMetrics({ enabled: config.metrics.enabled });
+  const stores = openAdmissionStores(config.storage.url, {
+    ...(options.now ? { now: options.now } : {}),
+    onError: (error) => logger.error('budget counter write failed; will retry', { error }),
+  });
+  if (stores.warning !== undefined) logger.warn(stores.warning);
+  const admission = createAdmission({
+    config,
+    registry,
+    counters: stores.counters,
+    keys: stores.keys,
+    logger,
+    metricsRegistry: metrics.registry,
+    ...(options.now ? { now: options.now } : {}),
+    onClose: () => stores.close(),
+  });
+  const gateway = assembleGateway({
     config,
     registry,
     ledger,
-    metrics: createMetrics({ enabled: config.metrics.enabled }),
+    metrics,
     stats: createRequestStats(),
     logger,
     redactor,
+    admission,
+    // Custom router modules named in config are imported once, here (relative paths from the cwd).
+    customRouters: await loadCustomRouters(config),
     closers: [
       async () => {
         await ledger.close();
@@ -125,4 +163,5 @@ export async function createGateway(config: Config, options: CreateGatewayOption
       },
     ],
   });
+  return options.jobs === false ? gateway : attachJobs(gateway);
 }

@@ -25,8 +25,9 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Redactor } from '../observability/redact.js';
 import type { RequestStats } from '../observability/stats.js';
 import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
-import type { RoutePlan } from '../routing/plan.js';
+import type { RoutePlan, RoutingSnapshot } from '../routing/plan.js';
 import { createRouter, type Router } from '../routing/router.js';
+import type { CustomRouter } from '../routing/strategies/custom.js';
 import type { Ledger } from '../storage/ports.js';
 import { type Settlement, settle } from './accounting-step.js';
 import type { RequestContext } from './request-context.js';
@@ -67,6 +68,8 @@ export interface GatewayServices {
   redactor: Redactor;
   /** Keys, rate limits and budgets; open when absent. */
   admission?: Admission;
+  /** Custom routers by route name, loaded once at start. */
+  customRouters?: ReadonlyMap<string, CustomRouter>;
   /** Things to close on shutdown, in order (simulators, storage). */
   closers?: (() => Promise<void>)[];
 }
@@ -99,7 +102,31 @@ export function assembleGateway(services: GatewayServices): Gateway {
   const { config, metrics, logger, registry } = services;
   const execution = config.execution;
   const client: UpstreamClient = createUpstreamClient();
-  const router = createRouter(registry);
+  const router = createRouter(
+    registry,
+    services.customRouters ? { customRouters: services.customRouters } : {},
+  );
+  // What strategies may consult about live state; kept current by events, never rebuilt per request.
+  const openCircuits = new Set<string>();
+  const latencyMs = new Map<string, number>();
+  const snapshot: RoutingSnapshot = { openCircuits, latencyMs };
+  let latencyAt = 0;
+  const currentSnapshot = (): RoutingSnapshot => {
+    const now = Date.now();
+    if (now - latencyAt > 1000) {
+      latencyAt = now;
+      for (const model of registry.models.values()) {
+        let best: number | undefined;
+        for (const deployment of model.deployments) {
+          const value = stats.latency(deployment.id, now);
+          if (value !== undefined && (best === undefined || value < best)) best = value;
+        }
+        if (best === undefined) latencyMs.delete(model.name);
+        else latencyMs.set(model.name, best);
+      }
+    }
+    return snapshot;
+  };
   const breaker = execution.circuit_breaker;
   const breakers = createCircuitBreakers(
     {
@@ -113,6 +140,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
       probeTimeoutMs: breaker.probe_timeout_ms,
     },
     (transition) => {
+      if (transition.to === 'open') openCircuits.add(transition.deployment);
+      else openCircuits.delete(transition.deployment);
       metrics.setCircuitState(transition.deployment, transition.to);
       const log = transition.to === 'open' ? logger.warn : logger.info;
       log.call(logger, `circuit ${transition.to}`, { ...transition });
@@ -163,13 +192,22 @@ export function assembleGateway(services: GatewayServices): Gateway {
     });
   }
 
+  /** The router's view of a request: sticky A/B assignment follows the virtual key when there is one. */
+  function planInput(request: ChatRequest, context: RequestContext) {
+    const keyId = context.caller.keyId;
+    return keyId === undefined ? request : { ...request, stickyKey: keyId };
+  }
+
   /** Cheap prompt-size estimate (4 characters a token) for quotas; real usage settles later. */
   function prepare(context: RequestContext, request: ChatRequest): void {
     let chars = 0;
     for (const message of request.messages)
       for (const part of message.content) if (part.type === 'text') chars += part.text.length;
     context.expectedTokens = Math.ceil(chars / 4) + (request.maxTokens ?? 0);
-    if (request.routing?.priority !== undefined) context.priority = request.routing.priority;
+    // A request may lower its priority, never raise it above its key's.
+    const asked = request.routing?.priority;
+    if (asked !== undefined)
+      context.priority = context.priority === undefined ? asked : Math.min(asked, context.priority);
   }
 
   function servedBy(context: RequestContext, plan: RoutePlan, ticket: AdmissionTicket | undefined): ServedBy {
@@ -216,14 +254,18 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let plan: RoutePlan | undefined;
       let ticket: AdmissionTicket | undefined;
       try {
-        plan = router.plan(request);
+        plan = router.plan(planInput(request, context), currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
         const result = await executor.chat(request, plan, context);
         const served = servedBy(context, plan, ticket);
-        const outputText = result.choices
-          .map((c) => c.message.content.map((p) => ('text' in p ? p.text : '')).join(''))
-          .join('');
+        // The answer's text is needed only to estimate usage the provider did not report.
+        const outputText =
+          result.usage.estimated === true
+            ? result.choices
+                .map((c) => c.message.content.map((p) => ('text' in p ? p.text : '')).join(''))
+                .join('')
+            : '';
         const settlement = settle(deps, {
           context,
           request,
@@ -244,7 +286,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let plan: RoutePlan | undefined;
       let ticket: AdmissionTicket | undefined;
       try {
-        plan = router.plan(request);
+        plan = router.plan(planInput(request, context), currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
         const committed = await executor.stream(request, plan, context);
@@ -283,7 +325,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let plan: RoutePlan | undefined;
       let ticket: AdmissionTicket | undefined;
       try {
-        plan = router.plan({ ...request, operation: 'embeddings' });
+        plan = router.plan({ ...request, operation: 'embeddings' }, currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
         const result = await executor.embed(request, plan, context);
         const served = servedBy(context, plan, ticket);

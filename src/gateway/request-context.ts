@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ExecutionTrace } from '../execution/executor.js';
+import type { VirtualKey } from '../storage/admission-ports.js';
 
 export interface Caller {
   /** Virtual key id, when the request came with one. */
@@ -13,6 +14,8 @@ export interface Caller {
   project?: string;
   user?: string;
   admin: boolean;
+  /** The virtual key the request came with: its models, limits and budget (never its secret). */
+  key?: VirtualKey;
 }
 
 export interface RequestContext {

@@ -1,14 +1,17 @@
 /**
  * @module http/server
  * The HTTP front door on plain node:http (no framework on the hot path): match the route,
- * check the caller's access, run the handler, and turn anything thrown into the error
- * envelope. A client that disconnects aborts its request's upstream call.
+ * check the caller's access (asynchronously only for a virtual key), run the handler, and turn
+ * anything thrown into the error envelope. A client that disconnects aborts its request's
+ * upstream call.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { managedAdmission } from '../admission/create-admission.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { Caller } from '../gateway/request-context.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import type { HttpContext, RouteDefinition } from './context.js';
 import { sendError } from './respond.js';
@@ -21,7 +24,10 @@ export interface ServerOptions {
 
 export function createRequestHandler(gateway: Gateway, options: ServerOptions = {}) {
   const matcher = createRouteMatcher(options.routes ?? ROUTES);
-  const authenticator: Authenticator = createAuthenticator(gateway.config.auth.master_key);
+  const authenticator: Authenticator = createAuthenticator(
+    gateway.config.auth.master_key,
+    managedAdmission(gateway.admission)?.keys,
+  );
   const bodyLimitBytes = Math.floor(gateway.config.server.body_limit_mb * 1024 * 1024);
   const requestTimeoutMs = gateway.config.server.request_timeout_ms;
   const { redactor, logger } = gateway;
@@ -52,14 +58,24 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     res.once('close', () => {
       if (!res.writableFinished) controller.abort();
     });
-    let context: HttpContext;
-    try {
-      const caller =
-        match.route.access === 'public' ? { admin: false } : authenticator.authenticate(req.headers);
+    const refuse = (error: unknown) => {
+      sendError(res, toGatewayError(error), redactor);
+      req.resume();
+    };
+    const fail = (error: unknown) => {
+      const gatewayError = toGatewayError(error);
+      if (gatewayError.code === 'INTERNAL') logger.error('handler failed', { path, error });
+      // An oversized body is not read any further: answer, then let Node close the connection.
+      const tooLarge = gatewayError.code === 'PAYLOAD_TOO_LARGE';
+      sendError(res, gatewayError, redactor, tooLarge ? { connection: 'close' } : undefined);
+      if (!tooLarge) req.resume();
+    };
+    const run = (caller: Caller) => {
       if (match.route.access === 'admin' && !caller.admin) {
-        throw new GatewayError('FORBIDDEN', 'this route needs an admin key');
+        refuse(new GatewayError('FORBIDDEN', 'this route needs an admin key'));
+        return;
       }
-      context = {
+      const context: HttpContext = {
         req,
         res,
         path,
@@ -71,25 +87,23 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
         bodyLimitBytes,
         requestTimeoutMs,
       };
+      try {
+        const pending = match.route.handler(context);
+        if (pending) pending.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    let caller: Caller | Promise<Caller>;
+    try {
+      caller = match.route.access === 'public' ? { admin: false } : authenticator.authenticate(req.headers);
     } catch (error) {
-      sendError(res, toGatewayError(error), redactor);
-      req.resume();
+      refuse(error);
       return;
     }
-    const fail = (error: unknown) => {
-      const gatewayError = toGatewayError(error);
-      if (gatewayError.code === 'INTERNAL') logger.error('handler failed', { path, error });
-      // An oversized body is not read any further: answer, then let Node close the connection.
-      const tooLarge = gatewayError.code === 'PAYLOAD_TOO_LARGE';
-      sendError(res, gatewayError, redactor, tooLarge ? { connection: 'close' } : undefined);
-      if (!tooLarge) req.resume();
-    };
-    try {
-      const pending = match.route.handler(context);
-      if (pending) pending.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    // Only a virtual key needs a store lookup; the master key and the open gateway stay synchronous.
+    if (caller instanceof Promise) void caller.then(run, refuse);
+    else run(caller);
   };
 }
 
@@ -112,7 +126,8 @@ export async function startHttpServer(
   server.headersTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => {
+    // A deep accept queue: bursts of thousands of connections must wait, not be dropped.
+    server.listen({ port: listen.port, host: listen.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,64 +1,105 @@
 /**
  * @module execution/confidence
- * PROVISIONAL minimal scorer written by the lead so the tree builds while the full confidence
- * module (refusal, hedging, truncation, JSON validity, logprobs, agreement, judge) is being
- * written in this folder; it is replaced by that module.
+ * How much to trust one answer, as a score in [0,1] with each signal's contribution: the input
+ * of confidence-based escalation (`fallback`: escalate below `min_confidence`) and of ensemble
+ * selection (confidence × quality). Red flags cap the score — a refusal or an empty answer at
+ * most 0.1, hedging about 0.5, a cut answer 0.4 — and evidence sets it within the cap: a
+ * weighted mean of a neutral prior (0.85), exp(mean token logprob), agreement with the other
+ * ensemble members, a judge model's rating and structured-output validity. Calibrated so a
+ * normal answer scores ≥ 0.7, a hedged one about 0.45–0.55 and a refusal ≤ 0.2. Pure: the
+ * executor calls the judge (with `judgePrompt`) and passes its rating in.
  */
 
-import { type ChatRequest, type ChatResult, textOf } from '../../core/chat.js';
+import type { ChatRequest, ChatResult } from '../../core/chat.js';
+import {
+  agreementSignal,
+  answerText,
+  emptySignal,
+  finishSignal,
+  hedgingSignal,
+  jsonSignals,
+  logprobSignal,
+  PRIOR_SCORE,
+  refusalSignal,
+  type Signal,
+} from './scorers.js';
+
+export { agreement, majorityVote, normaliseAnswer } from './agreement.js';
+export { type SchemaProblem, validateJsonSchema } from './json-schema.js';
+export { judgePrompt, parseJudgeScore } from './judge.js';
 
 export interface ConfidenceInput {
   request: ChatRequest;
   result: ChatResult;
+  /** Answers of other ensemble members, for agreement. */
   peers?: ChatResult[];
 }
+
 export interface ScorerContribution {
   scorer: string;
   score: number;
   weight: number;
   note: string;
 }
+
 export interface Confidence {
   score: number;
   contributions: ScorerContribution[];
 }
 
-const REFUSAL = /\b(i'?m sorry|i can(?:'|no)t help|i cannot|i won'?t be able)\b/i;
-const HEDGE = /\b(i'?m not sure|it depends|possibly|might be|uncertain)\b/i;
+export interface ConfidenceOptions {
+  /** A judge model's score in [0,1], if one was asked. */
+  judge?: number;
+}
 
-export function scoreConfidence(input: ConfidenceInput, _options?: { judge?: number }): Confidence {
+const JUDGE_WEIGHT = 3;
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** Scores the first choice of `result` as an answer to `request`. */
+export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptions = {}): Confidence {
   const choice = input.result.choices[0];
-  const text = choice ? textOf(choice.message.content) : '';
-  const contributions: ScorerContribution[] = [];
-  let score = 0.85;
-  if (choice?.message.toolCalls?.length) return { score, contributions };
-  if (text.trim() === '') {
-    contributions.push({ scorer: 'empty', score: 0, weight: 1, note: 'empty answer' });
-    score = 0;
-  } else if (REFUSAL.test(text)) {
-    contributions.push({ scorer: 'refusal', score: 0.1, weight: 1, note: 'refusal' });
-    score = 0.1;
-  } else if (HEDGE.test(text)) {
-    contributions.push({ scorer: 'hedging', score: 0.45, weight: 1, note: 'hedged' });
-    score = 0.45;
+  const text = answerText(choice);
+  const signals: Signal[] = [
+    { scorer: 'prior', score: PRIOR_SCORE, weight: 1, note: 'an answer nothing has verified yet' },
+    emptySignal(choice, text),
+    refusalSignal(choice, text),
+    hedgingSignal(text),
+    finishSignal(input.request, choice),
+    ...jsonSignals(input.request, choice, text),
+  ];
+  const logprob = logprobSignal(choice);
+  if (logprob !== undefined) signals.push(logprob);
+  const agreed = agreementSignal(text, input.peers);
+  if (agreed !== undefined) signals.push(agreed);
+  if (options.judge !== undefined && Number.isFinite(options.judge)) {
+    const judge = Math.min(1, Math.max(0, options.judge));
+    signals.push({
+      scorer: 'judge',
+      score: judge,
+      weight: JUDGE_WEIGHT,
+      note: `judge rated ${round(judge * 10)}/10`,
+    });
   }
-  if (choice?.finishReason.unified === 'length') score = Math.min(score, 0.5);
-  return { score, contributions };
+  let weighted = 0;
+  let weights = 0;
+  let cap = 1;
+  for (const signal of signals) {
+    weighted += signal.score * signal.weight;
+    weights += signal.weight;
+    if (signal.cap !== undefined && signal.cap < cap) cap = signal.cap;
+  }
+  const mean = weights === 0 ? PRIOR_SCORE : weighted / weights;
+  return {
+    score: round(Math.min(cap, Math.max(0, mean))),
+    contributions: signals.map(({ scorer, score, weight, note }) => ({ scorer, score, weight, note })),
+  };
 }
 
-export function agreement(a: string, b: string): number {
-  return a.trim().toLowerCase() === b.trim().toLowerCase() ? 1 : 0;
-}
-
-export function majorityVote(answers: string[]): { winner: number; votes: number } {
-  let winner = 0;
-  let votes = 0;
-  answers.forEach((answer, i) => {
-    const count = answers.filter((other) => agreement(answer, other) === 1).length;
-    if (count > votes) {
-      votes = count;
-      winner = i;
-    }
-  });
-  return { winner, votes };
+/** `0.45 (hedging 0.505: hedges: "i think"…; logprob 0.25…)`: the signals that moved the score. */
+export function describeConfidence(confidence: Confidence): string {
+  const moving = confidence.contributions.filter((c) => c.weight > 0 || c.score < 1);
+  return `${confidence.score} (${moving.map((c) => `${c.scorer} ${c.score}: ${c.note}`).join('; ')})`;
 }

@@ -2,9 +2,10 @@
  * @module http/routes/admin
  * Operator views of the execution engine: `GET /admin/circuits` (every deployment's breaker,
  * with window counts and the last transition and why) and `GET /admin/queue` (requests waiting
- * for a free slot, the retry budget, and attempts in flight).
+ * for a free slot, the retry budget, attempts in flight, and the job queue's counts).
  */
 
+import { type Jobs, jobsOf } from '../../jobs/jobs.js';
 import type { HttpContext } from '../context.js';
 import { sendJson } from '../respond.js';
 
@@ -32,9 +33,10 @@ export function circuits(http: HttpContext): void {
   });
 }
 
-export function queue(http: HttpContext): void {
+export async function queue(http: HttpContext): Promise<void> {
   const { gateway } = http;
   const snapshot = gateway.queue();
+  const jobs = await jobCounts(jobsOf(gateway));
   sendJson(http.res, 200, {
     depth: snapshot.depth,
     retry_budget: snapshot.retryBudget,
@@ -44,5 +46,17 @@ export function queue(http: HttpContext): void {
       oldest_wait_ms: m.oldestWaitMs,
     })),
     in_flight: Object.fromEntries(gateway.registry.deployments().map((d) => [d.id, gateway.inFlight(d.id)])),
+    jobs,
   });
+}
+
+/** The job queue's counts (null without one); an unreachable queue says so instead of failing the view. */
+async function jobCounts(jobs: Jobs | undefined): Promise<Record<string, unknown> | null> {
+  if (jobs === undefined) return null;
+  const running_here = jobs.worker?.running() ?? 0;
+  try {
+    return { backend: jobs.queue.backend, ...(await jobs.queue.counts()), running_here };
+  } catch {
+    return { backend: jobs.queue.backend, error: 'the job queue is unreachable', running_here };
+  }
 }

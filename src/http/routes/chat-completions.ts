@@ -26,10 +26,13 @@ export function servedHeaders(
     deployment: { provider: string };
     plan: { strategy: string; reason: string };
     attempts: number;
+    headers?: Record<string, string>;
   },
   costNanos?: number,
 ): Headers {
   const headers: Headers = {
+    ...served.headers,
+    'x-switchyard-route': headerSafe(served.plan.reason),
     'x-switchyard-request-id': context.requestId,
     'x-switchyard-model': served.model.name,
     'x-switchyard-provider': served.deployment.provider,
@@ -43,7 +46,13 @@ export function servedHeaders(
 
 /** A header value from free text: printable ASCII only, bounded, so no client can be confused by it. */
 export function headerSafe(text: string, max = 512): string {
-  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  const ascii = text
+    .replaceAll('→', '->')
+    .replaceAll('≥', '>=')
+    .replaceAll('≤', '<=')
+    .replaceAll('×', 'x')
+    .replaceAll('—', '-')
+    .replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
 }
 

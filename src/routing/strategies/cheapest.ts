@@ -1,46 +1,129 @@
 /**
  * @module routing/strategies/cheapest
- * The cheapest available model that has the capability the request needs and whose context
- * window fits the prompt. Ties go to the higher quality, then the name. (Task and complexity
- * classification narrows the candidates further once it exists; this is the price ordering.)
+ * The cheapest model that can do the job: it has the capability the classified task needs, its
+ * tier is at least the classified tier, its context window holds the prompt, and its estimated
+ * cost fits the budget. When no model reaches the tier, the strongest tier there is will do.
+ * With learned priors the tier heuristic gives way to evidence: the cheapest model whose prior
+ * quality on the task is within `qualityTolerance` of the best model's (FrugalGPT / RouteLLM's
+ * "cheapest that is good enough"). Ties go to the higher quality, then the name.
  */
 
-import { GatewayError } from '../../core/errors.js';
-import type { ModelEntry } from '../../registry/registry.js';
+import { tierAt } from '../classify/tasks.js';
 import type { RoutePlan } from '../plan.js';
+import {
+  contextFor,
+  describeRequest,
+  formatUsd,
+  type PlanContext,
+  type PlanStrategy,
+  priorsCover,
+  rankingCost,
+} from './plan-context.js';
+import { describeSkips, nothingFits, type Screened, screen } from './screen.js';
 
-/** Blended price per million tokens, weighting output 3:1 like a typical chat exchange. */
-export function blendedPrice(model: ModelEntry): number {
-  return (model.prices.inputPerMTok + 3 * model.prices.outputPerMTok) / 4;
+export interface CheapestOptions {
+  /** Overrides the context's `qualityTolerance` (share of the best prior quality that is good enough). */
+  qualityTolerance?: number;
 }
 
-export function planCheapest(
-  candidates: readonly ModelEntry[],
-  need: { capability: string; promptTokens?: number },
-  route?: string,
-): RoutePlan {
-  const eligible = candidates.filter(
-    (m) =>
-      m.deployments.length > 0 &&
-      m.capabilities.has(need.capability) &&
-      (need.promptTokens === undefined ||
-        m.contextWindow === undefined ||
-        m.contextWindow >= need.promptTokens),
-  );
-  if (eligible.length === 0) {
-    throw new GatewayError('MODEL_UNAVAILABLE', `no available model has the ${need.capability} capability`, {
-      details: { capability: need.capability },
-    });
+function better(context: PlanContext, a: number, costA: number, b: number, costB: number): boolean {
+  if (costA !== costB) return costA < costB;
+  const qa = context.quality(a);
+  const qb = context.quality(b);
+  if (qa !== qb) return qa > qb;
+  return context.set.models[a]!.name < context.set.models[b]!.name;
+}
+
+function tail(context: PlanContext, screened: Screened, atTier?: string): string {
+  const skipped = describeSkips(screened.skips, context.need());
+  const notes = [`${screened.fit.length} fit${atTier === undefined ? '' : ` (${atTier})`}`];
+  if (skipped !== '') notes.push(skipped);
+  if (screened.circuitNote !== undefined) notes.push(screened.circuitNote);
+  return notes.join('; ');
+}
+
+function byTier(context: PlanContext, screened: Screened): RoutePlan {
+  const need = context.need();
+  const { fit, cost } = screened;
+  const tiers = context.set.tier;
+  // One pass: the cheapest at the needed tier, and the cheapest of the highest tier seen, in
+  // case none reaches the needed one.
+  let best = -1;
+  let atTier = 0;
+  let fallback = -1;
+  let highest = -1;
+  for (let k = 0; k < fit.length; k++) {
+    const i = fit[k]!;
+    const tier = tiers[i]!;
+    if (tier >= need.minTier) {
+      atTier++;
+      if (best === -1 || better(context, i, cost[k]!, fit[best]!, cost[best]!)) best = k;
+    } else if (
+      tier > highest ||
+      (tier === highest && better(context, i, cost[k]!, fit[fallback]!, cost[fallback]!))
+    ) {
+      highest = tier;
+      fallback = k;
+    }
   }
-  eligible.sort(
-    (a, b) => blendedPrice(a) - blendedPrice(b) || b.quality - a.quality || a.name.localeCompare(b.name),
-  );
-  const chosen = eligible[0]!;
+  const relaxedTo = best === -1 ? highest : undefined;
+  if (best === -1) best = fallback;
+  const chosen = screened.fit[best]!;
+  const name = context.set.models[chosen]!.name;
+  const tierName = tierAt(need.minTier);
+  const relaxed =
+    relaxedTo === undefined ? '' : ` (no ${tierName} model fits; best tier there is: ${tierAt(relaxedTo)})`;
   return {
     kind: 'sequence',
     strategy: 'cheapest',
-    ...(route === undefined ? {} : { route }),
-    attempts: [{ model: chosen.name, reason: `cheapest of ${eligible.length} with ${need.capability}` }],
-    reason: `cheapest: ${chosen.name} ($${blendedPrice(chosen).toFixed(4)}/Mtok blended) among ${eligible.length} candidates with ${need.capability}`,
+    attempts: [
+      {
+        model: name,
+        reason: `cheapest with ${need.label} at tier >= ${relaxedTo === undefined ? tierName : tierAt(relaxedTo)}`,
+      },
+    ],
+    reason: `cheapest: ${describeRequest(context)} → ${name} (${formatUsd(screened.cost[best]!)} est.)${relaxed}; ${tail(context, screened, relaxedTo === undefined ? `${atTier} at tier >= ${tierName}` : undefined)}`,
   };
 }
+
+function byPriors(context: PlanContext, screened: Screened, tolerance: number): RoutePlan {
+  let bestQuality = Number.NEGATIVE_INFINITY;
+  for (const i of screened.fit) bestQuality = Math.max(bestQuality, context.quality(i));
+  const threshold = tolerance * bestQuality;
+  let best = -1;
+  let bestCost = 0;
+  for (let k = 0; k < screened.fit.length; k++) {
+    const i = screened.fit[k]!;
+    if (context.quality(i) < threshold) continue;
+    const cost = rankingCost(context, i, screened.cost[k]!);
+    if (best === -1 || better(context, i, cost, screened.fit[best]!, bestCost)) {
+      best = k;
+      bestCost = cost;
+    }
+  }
+  const chosen = screened.fit[best]!;
+  const name = context.set.models[chosen]!.name;
+  const quality = context.quality(chosen);
+  return {
+    kind: 'sequence',
+    strategy: 'cheapest',
+    attempts: [{ model: name, reason: `cheapest with prior quality >= ${tolerance} x best` }],
+    reason:
+      `cheapest: ${describeRequest(context)}; priors → ${name} (prior ${quality.toFixed(3)} >= ` +
+      `${tolerance} x best ${bestQuality.toFixed(3)}, ${formatUsd(bestCost)}/query); ${tail(context, screened)}`,
+  };
+}
+
+export function createCheapestStrategy(options: CheapestOptions = {}): PlanStrategy {
+  return (request, candidates, snapshot, registry, given) => {
+    const context = contextFor(request, candidates, snapshot, registry, given);
+    const screened = screen(context);
+    if (screened.fit.length === 0) throw nothingFits(context, screened, 'cheapest');
+    if (context.operation === 'chat' && priorsCover(context, screened.fit)) {
+      return byPriors(context, screened, options.qualityTolerance ?? context.options.qualityTolerance);
+    }
+    return byTier(context, screened);
+  };
+}
+
+export const cheapest: PlanStrategy = createCheapestStrategy();

@@ -7,22 +7,17 @@
  */
 
 import type { AttemptRecord, Ledger, LedgerQuery, LedgerRecord } from '../ports.js';
+import { aggregateRecords } from '../usage-aggregation.js';
 
 export interface MemoryLedgerOptions {
   /** Records kept before the oldest are evicted; default 100,000. */
   maxRecords?: number;
 }
 
-interface Feedback {
-  rating: number;
-  comment: string | undefined;
-}
-
 export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
   const maxRecords = options.maxRecords ?? 100_000;
   // A Map iterates in insertion order, which makes eviction of the oldest O(1).
   const records = new Map<string, LedgerRecord>();
-  const feedback = new Map<string, Feedback>();
   let closed = false;
 
   return {
@@ -32,10 +27,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       records.set(record.requestId, copyRecord(record));
       if (records.size > maxRecords) {
         const oldest = records.keys().next().value;
-        if (oldest !== undefined) {
-          records.delete(oldest);
-          feedback.delete(oldest);
-        }
+        if (oldest !== undefined) records.delete(oldest);
       }
     },
     async flush() {},
@@ -54,9 +46,21 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): Ledger {
       return records.size;
     },
     async setFeedback(requestId, rating, comment) {
-      if (!records.has(requestId)) return false;
-      feedback.set(requestId, { rating, comment });
+      const record = records.get(requestId);
+      if (record === undefined) return false;
+      // The stored record is this ledger's own copy: replacing its feedback changes no caller's object.
+      record.feedback = comment === undefined ? { rating } : { rating, comment };
       return true;
+    },
+    async aggregate(query) {
+      return aggregateRecords(records.values(), query);
+    },
+    async *scan(query) {
+      const matches: LedgerRecord[] = [];
+      for (const record of records.values()) if (matchesQuery(record, query)) matches.push(record);
+      matches.sort(oldestFirst);
+      const limit = query.limit === undefined ? matches.length : Math.max(0, Math.floor(query.limit));
+      for (let i = 0; i < matches.length && i < limit; i++) yield copyRecord(matches[i] as LedgerRecord);
     },
     async close() {
       closed = true;
@@ -70,6 +74,7 @@ function matchesQuery(record: LedgerRecord, query: LedgerQuery): boolean {
   if (query.until !== undefined && record.timestamp >= query.until) return false;
   if (query.model !== undefined && record.model !== query.model) return false;
   if (query.keyId !== undefined && record.keyId !== query.keyId) return false;
+  if (query.project !== undefined && record.project !== query.project) return false;
   return true;
 }
 
@@ -79,9 +84,14 @@ function newestFirst(a: LedgerRecord, b: LedgerRecord): number {
   return a.requestId < b.requestId ? 1 : a.requestId > b.requestId ? -1 : 0;
 }
 
+function oldestFirst(a: LedgerRecord, b: LedgerRecord): number {
+  return -newestFirst(a, b);
+}
+
 function copyRecord(record: LedgerRecord): LedgerRecord {
   const copy: LedgerRecord = { ...record, attempts: record.attempts.map(copyAttempt) };
   if (record.tags !== undefined) copy.tags = [...record.tags];
+  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
   return copy;
 }
 

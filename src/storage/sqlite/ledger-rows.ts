@@ -37,6 +37,8 @@ export interface LedgerRow {
   cache_hit: number;
   confidence: number | null;
   route_trace: string | null;
+  feedback_rating: number | null;
+  feedback_comment: string | null;
 }
 
 export interface AttemptRow {
@@ -87,6 +89,8 @@ const LEDGER_COLUMNS = [
   'cache_hit',
   'confidence',
   'route_trace',
+  'feedback_rating',
+  'feedback_comment',
 ] as const;
 
 const ATTEMPT_COLUMNS = [
@@ -141,6 +145,8 @@ export function toRows(r: LedgerRecord): RecordRows {
     r.cacheHit ? 1 : 0,
     r.confidence ?? null,
     r.routeTrace ?? null,
+    r.feedback?.rating ?? null,
+    r.feedback?.comment ?? null,
   ];
   const attempts = r.attempts.map((a): SqlValue[] => [
     r.requestId,
@@ -191,6 +197,12 @@ export function toRecord(row: LedgerRow, attempts: readonly AttemptRow[]): Ledge
   if (row.ttft_ms !== null) record.ttftMs = row.ttft_ms;
   if (row.confidence !== null) record.confidence = row.confidence;
   if (row.route_trace !== null) record.routeTrace = row.route_trace;
+  if (row.feedback_rating !== null) {
+    record.feedback =
+      row.feedback_comment === null
+        ? { rating: row.feedback_rating }
+        : { rating: row.feedback_rating, comment: row.feedback_comment };
+  }
   return record;
 }
 

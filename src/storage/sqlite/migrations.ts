@@ -74,6 +74,44 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'covering indexes for usage reports and export',
+    // Each index lists its columns in full: a shipped migration must never change with the code.
+    // A report reads a time range and sums a dozen columns. With every column it touches in one
+    // index, a month is a scan of that index alone, never a lookup per row into the wide table
+    // rows (route traces, tags). `ledger_report` leads with (timestamp, request_id): ranges of
+    // time, and the oldest-first pages of an export, which makes the timestamp-only index
+    // redundant. The per-model, per-key and per-project indexes replace the plain ones of
+    // version 1 (same leading columns, so the same lookups) and hand a report grouped by that
+    // dimension its rows already grouped, sparing SQLite the sort of a million rows.
+    sql: `
+      CREATE INDEX ledger_report ON ledger (
+        timestamp, request_id, model, key_id, project, user_id, provider, strategy, route,
+        status, cache_hit, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+        reasoning_tokens, cost_nanos, latency_ms, confidence, feedback_rating
+      );
+      CREATE INDEX ledger_model_report ON ledger (
+        model, timestamp, key_id, project,
+        status, cache_hit, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+        reasoning_tokens, cost_nanos, latency_ms, confidence, feedback_rating
+      );
+      CREATE INDEX ledger_key_report ON ledger (
+        key_id, timestamp, model, project,
+        status, cache_hit, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+        reasoning_tokens, cost_nanos, latency_ms, confidence, feedback_rating
+      );
+      CREATE INDEX ledger_project_report ON ledger (
+        project, timestamp, model, key_id,
+        status, cache_hit, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
+        reasoning_tokens, cost_nanos, latency_ms, confidence, feedback_rating
+      );
+      DROP INDEX ledger_timestamp;
+      DROP INDEX ledger_model_timestamp;
+      DROP INDEX ledger_key_timestamp;
+      DROP INDEX ledger_project_timestamp;
+    `,
+  },
 ];
 
 /** Applies the component's pending migrations; returns the versions it applied. */

@@ -5,8 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullRecord } from '../ledger.contract.js';
+import { createMemoryLedger } from '../memory/memory-ledger.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
+import { planUsageQuery } from './usage-sql.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-sqlite-ledger-'));
 let files = 0;
@@ -162,14 +164,17 @@ describe('createSqliteLedger — failed writes', () => {
 describe('runMigrations', () => {
   it('applies each version once and records it per component', () => {
     const db = new Database(':memory:');
-    expect(runMigrations(db, 'ledger', LEDGER_MIGRATIONS)).toEqual([1]);
+    expect(runMigrations(db, 'ledger', LEDGER_MIGRATIONS)).toEqual([1, 2]);
     expect(runMigrations(db, 'ledger', LEDGER_MIGRATIONS)).toEqual([]);
     const extra = [{ version: 1, name: 'other store', sql: 'CREATE TABLE counters (k TEXT PRIMARY KEY)' }];
     expect(runMigrations(db, 'counters', extra)).toEqual([1]);
-    const rows = db.prepare('SELECT component, version FROM schema_migrations ORDER BY component').all();
+    const rows = db
+      .prepare('SELECT component, version FROM schema_migrations ORDER BY component, version')
+      .all();
     expect(rows).toEqual([
       { component: 'counters', version: 1 },
       { component: 'ledger', version: 1 },
+      { component: 'ledger', version: 2 },
     ]);
     db.close();
   });
@@ -199,5 +204,124 @@ describe('createSqliteLedger — throughput', () => {
     // transaction per record, not noise.
     expect(10_000 / seconds).toBeGreaterThan(5_000);
     await ledger.close();
+  });
+});
+
+describe('createSqliteLedger — reports', () => {
+  it('upgrades a version-1 database in place, records kept, and plans reports onto its indexes', async () => {
+    const file = freshPath();
+    const old = new Database(file);
+    runMigrations(old, 'ledger', LEDGER_MIGRATIONS.slice(0, 1));
+    old.close();
+    const first = createSqliteLedger({ path: file, writer: 'inline' });
+    for (let i = 0; i < 20; i++) first.append(fullRecord(i));
+    await first.close();
+
+    const db = new Database(file, { readonly: true });
+    const indexes = new Set(
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger'")
+        .all()
+        .map((row) => (row as { name: string }).name),
+    );
+    for (const name of ['ledger_report', 'ledger_model_report', 'ledger_key_report', 'ledger_project_report'])
+      expect(indexes).toContain(name);
+    for (const name of ['ledger_timestamp', 'ledger_model_timestamp', 'ledger_key_timestamp'])
+      expect(indexes).not.toContain(name);
+    const plan = (sql: string, ...params: unknown[]) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((row) => (row as { detail: string }).detail)
+        .join('; ');
+    const span = { from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 1, 1) };
+    const month = { since: span.from, until: span.to };
+    const planOf = (query: Parameters<typeof planUsageQuery>[0]) => {
+      const chosen = planUsageQuery(query, span, indexes);
+      if (chosen === undefined) throw new Error('no plan');
+      return {
+        kind: chosen.kind,
+        runs: chosen.paramSets.length,
+        plan: plan(chosen.sql, ...(chosen.paramSets[0] ?? [])),
+      };
+    };
+
+    // Per-day totals: one range query per day on the covering index, nothing to sort.
+    const byDay = planOf({ ...month, period: 'day' });
+    expect(byDay).toMatchObject({ kind: 'period-loop', runs: 31 });
+    expect(byDay.plan).toBe('SEARCH ledger USING COVERING INDEX ledger_report (timestamp>? AND timestamp<?)');
+    // By model or key over the month: that dimension's index, already grouped, nothing to sort.
+    for (const [by, index] of [
+      ['model', 'ledger_model_report'],
+      ['key', 'ledger_key_report'],
+    ] as const) {
+      const chosen = planOf({ ...month, by: [by] });
+      expect(chosen.kind).toBe('dimension-index');
+      expect(chosen.plan).toContain(`USING COVERING INDEX ${index}`);
+      expect(chosen.plan).not.toContain('TEMP B-TREE');
+    }
+    // A day out of the month: the range, then a sort of its few rows.
+    const oneDay = planOf({ since: span.from, until: span.from + 86_400_000, by: ['model'] });
+    expect(oneDay.kind).toBe('grouped');
+    expect(oneDay.plan).toMatch(
+      /^SEARCH ledger USING COVERING INDEX ledger_report \(timestamp>\? AND timestamp<\?\)/,
+    );
+    // Months by project: grouped in one statement, still on the covering index.
+    const months = planOf({ ...month, period: 'month', by: ['project'] });
+    expect(months.kind).toBe('grouped');
+    expect(months.plan).toContain('USING COVERING INDEX ledger_report (timestamp>? AND timestamp<?)');
+    // An export page seeks to its keyset position and reads in index order, without sorting.
+    const page = plan(
+      'SELECT * FROM ledger WHERE (timestamp, request_id) > (?, ?) ORDER BY timestamp, request_id LIMIT ?',
+      0,
+      '',
+      10,
+    );
+    expect(page).toMatch(/USING INDEX ledger_report/);
+    expect(page).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+
+  it('reports the same from every plan', async () => {
+    const ledger = createSqliteLedger({ path: freshPath() });
+    for (let i = 0; i < 300; i++)
+      ledger.append(fullRecord(i, { timestamp: Date.UTC(2026, 0, 1) + i * 3_600_000 }));
+    const memory = createMemoryLedger();
+    for (let i = 0; i < 300; i++)
+      memory.append(fullRecord(i, { timestamp: Date.UTC(2026, 0, 1) + i * 3_600_000 }));
+    const queries = [
+      { period: 'day' as const, p95: true },
+      { period: 'week' as const, since: Date.UTC(2026, 0, 3, 5) },
+      { by: ['key' as const], p95: true },
+      { by: ['key' as const], since: Date.UTC(2026, 0, 12), until: Date.UTC(2026, 0, 12, 6) },
+      { period: 'month' as const, by: ['model' as const] },
+    ];
+    for (const query of queries)
+      expect(await ledger.aggregate?.(query)).toStrictEqual(await memory.aggregate?.(query));
+    await ledger.close();
+  });
+
+  it('opens read-only: reads, aggregates and scans, refuses writes, and never migrates', async () => {
+    const file = freshPath();
+    const writer = createSqliteLedger({ path: file });
+    for (let i = 0; i < 5; i++) writer.append(fullRecord(i));
+    await writer.close();
+
+    const reader = createSqliteLedger({ path: file, readonly: true });
+    expect(await reader.count()).toBe(5);
+    expect(await reader.get(fullRecord(3).requestId)).toStrictEqual(fullRecord(3));
+    const [all] = (await reader.aggregate?.({})) ?? [];
+    expect(all?.costNanos).toBe([0, 1, 2, 3, 4].reduce((sum, i) => sum + fullRecord(i).costNanos, 0));
+    const scanned: string[] = [];
+    for await (const record of reader.scan?.({}) ?? []) scanned.push(record.requestId);
+    expect(scanned).toEqual([0, 1, 2, 3, 4].map((i) => fullRecord(i).requestId));
+    expect(() => reader.append(fullRecord(9))).toThrow(/read-only/);
+    await expect(reader.setFeedback(fullRecord(1).requestId, 5)).rejects.toThrow(/read-only/);
+    await reader.close();
+
+    expect(() => createSqliteLedger({ path: freshPath(), readonly: true })).toThrow();
+    const empty = freshPath();
+    new Database(empty).close();
+    expect(() => createSqliteLedger({ path: empty, readonly: true })).toThrow(/no ledger/);
   });
 });

@@ -7,14 +7,31 @@
  * which inserts it in a single transaction. A batch that fails stays at the head of the queue
  * and is retried with backoff, never dropped, and `onError` is told. Reads run on the main
  * thread's own read-only connection and see queued records too: `get` falls back to the queue;
- * `query`, `count` and `setFeedback` flush first.
+ * `query`, `count` and `setFeedback` flush first. Usage reports (`aggregate`) run on the
+ * writer's thread; exports (`scan`) page through the `ledger_report` index a thousand rows at a
+ * time. Opened `readonly` (the CLI's reports on a gateway's database), it never writes, migrates
+ * or starts a thread.
  */
 
 import Database from 'better-sqlite3';
-import type { Ledger, LedgerQuery, LedgerRecord } from '../ports.js';
-import { type AttemptRow, type LedgerRow, type RecordRows, toRecord, toRows } from './ledger-rows.js';
+import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
+import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
+import {
+  type AttemptRow,
+  type LedgerRow,
+  type RecordRows,
+  type SqlValue,
+  toRecord,
+  toRows,
+} from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
-import { createInlineWriter, createWorkerWriter, type SqliteWriter } from './sqlite-writer.js';
+import {
+  createInlineWriter,
+  createReadOnlyWriter,
+  createWorkerWriter,
+  type SqliteWriter,
+} from './sqlite-writer.js';
+import { planUsageQuery, registerUsageFunctions, toUsageRows, type UsageSqlRow } from './usage-sql.js';
 
 export interface SqliteLedgerOptions {
   /** Database file; `:memory:` works (with the inline writer), for tests. */
@@ -32,6 +49,8 @@ export interface SqliteLedgerOptions {
    * default 1,000 ms on the worker thread, 10 ms inline, where waiting would block the event loop.
    */
   busyTimeoutMs?: number;
+  /** Open an existing ledger for reading only: no migrations, no writer thread, appends refused. */
+  readonly?: boolean;
 }
 
 interface Waiter {
@@ -42,6 +61,8 @@ interface Waiter {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
+/** Records per page of `scan`: large enough to amortise a query, small enough to never stall. */
+const SCAN_PAGE = 1_000;
 
 export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
@@ -50,12 +71,32 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
   const inline = options.writer === 'inline' || options.path === ':memory:';
 
   // Opening and migrating happen once, at start-up, where blocking is acceptable.
-  const db = new Database(options.path, { timeout: 5_000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  runMigrations(db, 'ledger', LEDGER_MIGRATIONS);
+  const db = options.readonly
+    ? new Database(options.path, { readonly: true, fileMustExist: true, timeout: 5_000 })
+    : new Database(options.path, { timeout: 5_000 });
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    runMigrations(db, 'ledger', LEDGER_MIGRATIONS);
+  } else if (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get() === undefined
+  ) {
+    db.close();
+    throw new Error(`${options.path} holds no ledger (no table "ledger")`);
+  }
+  registerUsageFunctions(db);
+  // What the report planner may use: a read-only ledger may predate migration 2.
+  const indexes = new Set(
+    db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger'",
+      )
+      .all()
+      .map((row) => row.name),
+  );
   let writer: SqliteWriter;
-  if (inline) {
+  if (options.readonly) writer = createReadOnlyWriter(db);
+  else if (inline) {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
     writer = createInlineWriter(db);
   } else {
@@ -76,6 +117,9 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     'SELECT * FROM ledger_attempts WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, attempt',
   );
   const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM ledger');
+  const timeRange = db.prepare<[], { lo: number | null; hi: number | null }>(
+    'SELECT MIN(timestamp) AS lo, MAX(timestamp) AS hi FROM ledger',
+  );
   const queryStatements = new Map<string, Database.Statement<unknown[], LedgerRow>>();
 
   // The queue: records [head, queue.length) are not yet written; [head, head + inFlight) are
@@ -179,11 +223,16 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     if (query.until !== undefined) where.push('timestamp < ?');
     if (query.model !== undefined) where.push('model = ?');
     if (query.keyId !== undefined) where.push('key_id = ?');
+    if (query.project !== undefined) where.push('project = ?');
     const sql =
       'SELECT * FROM ledger' +
       (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY timestamp DESC, request_id DESC' +
       (query.limit !== undefined ? ' LIMIT ?' : '');
+    return cachedStatement(sql);
+  }
+
+  function cachedStatement(sql: string): Database.Statement<unknown[], LedgerRow> {
     let statement = queryStatements.get(sql);
     if (statement === undefined) {
       statement = db.prepare<unknown[], LedgerRow>(sql);
@@ -192,8 +241,78 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     return statement;
   }
 
+  function filterParams(query: LedgerQuery): SqlValue[] {
+    const params: SqlValue[] = [];
+    if (query.since !== undefined) params.push(query.since);
+    if (query.until !== undefined) params.push(query.until);
+    if (query.model !== undefined) params.push(query.model);
+    if (query.keyId !== undefined) params.push(query.keyId);
+    if (query.project !== undefined) params.push(query.project);
+    return params;
+  }
+
+  function attemptsOf(rows: readonly LedgerRow[]): Map<string, AttemptRow[]> {
+    const attemptsById = new Map<string, AttemptRow[]>();
+    if (rows.length === 0) return attemptsById;
+    for (const attempt of selectAttemptsOf.all(JSON.stringify(rows.map((row) => row.request_id)))) {
+      const list = attemptsById.get(attempt.request_id);
+      if (list === undefined) attemptsById.set(attempt.request_id, [attempt]);
+      else list.push(attempt);
+    }
+    return attemptsById;
+  }
+
+  /** The statement of one `scan` page: after the last (timestamp, request id) seen, oldest first. */
+  function scanStatement(query: LedgerQuery, first: boolean): Database.Statement<unknown[], LedgerRow> {
+    const where: string[] = first ? [] : ['(timestamp, request_id) > (?, ?)'];
+    if (query.since !== undefined) where.push('timestamp >= ?');
+    if (query.until !== undefined) where.push('timestamp < ?');
+    if (query.model !== undefined) where.push('model = ?');
+    if (query.keyId !== undefined) where.push('key_id = ?');
+    if (query.project !== undefined) where.push('project = ?');
+    return cachedStatement(
+      'SELECT * FROM ledger' +
+        (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+        ' ORDER BY timestamp, request_id LIMIT ?',
+    );
+  }
+
+  async function aggregate(query: UsageQuery): Promise<UsageRow[]> {
+    checkUsageQuery(query);
+    await flush();
+    const { lo, hi } = timeRange.get() ?? { lo: null, hi: null };
+    if (lo === null || hi === null) return [];
+    const plan = planUsageQuery(query, { from: lo, to: hi + 1 }, indexes);
+    if (plan === undefined) return [];
+    const results = (await writer.read(plan.sql, plan.paramSets)) as UsageSqlRow[][];
+    const rows = results.flatMap((result, i) =>
+      toUsageRows(result, plan.by, query.p95 === true, plan.periodStarts?.[i]),
+    );
+    return rows.sort((a, b) => compareUsageRows(a, b, plan.by));
+  }
+
+  async function* scan(query: LedgerQuery): AsyncGenerator<LedgerRecord> {
+    await flush();
+    const filters = filterParams(query);
+    let left = query.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(query.limit));
+    let after: [number, string] | undefined;
+    while (left > 0) {
+      const size = Math.min(SCAN_PAGE, left);
+      const statement = scanStatement(query, after === undefined);
+      const rows = statement.all(...(after === undefined ? [] : after), ...filters, size);
+      if (rows.length === 0) return;
+      const attempts = attemptsOf(rows);
+      for (const row of rows) yield toRecord(row, attempts.get(row.request_id) ?? []);
+      const last = rows[rows.length - 1] as LedgerRow;
+      after = [last.timestamp, last.request_id];
+      left -= rows.length;
+      if (rows.length < size) return;
+    }
+  }
+
   return {
     append(record) {
+      if (options.readonly) throw new Error('ledger is read-only');
       if (closing !== undefined) throw new Error('ledger is closed');
       if (queued.has(record.requestId)) return;
       const copy = copyRecord(record);
@@ -218,20 +337,10 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
 
     async query(query) {
       await flush();
-      const params: unknown[] = [];
-      if (query.since !== undefined) params.push(query.since);
-      if (query.until !== undefined) params.push(query.until);
-      if (query.model !== undefined) params.push(query.model);
-      if (query.keyId !== undefined) params.push(query.keyId);
+      const params: unknown[] = filterParams(query);
       if (query.limit !== undefined) params.push(Math.max(0, Math.floor(query.limit)));
       const rows = queryStatement(query).all(...params);
-      if (rows.length === 0) return [];
-      const attemptsById = new Map<string, AttemptRow[]>();
-      for (const attempt of selectAttemptsOf.all(JSON.stringify(rows.map((row) => row.request_id)))) {
-        const list = attemptsById.get(attempt.request_id);
-        if (list === undefined) attemptsById.set(attempt.request_id, [attempt]);
-        else list.push(attempt);
-      }
+      const attemptsById = attemptsOf(rows);
       return rows.map((row) => toRecord(row, attemptsById.get(row.request_id) ?? []));
     },
 
@@ -244,6 +353,8 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       if (queued.has(requestId)) await flush();
       return (await writer.setFeedback(requestId, rating, comment ?? null)) > 0;
     },
+    aggregate,
+    scan,
 
     close() {
       closing ??= (async () => {
@@ -272,6 +383,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
 function copyRecord(record: LedgerRecord): LedgerRecord {
   const copy: LedgerRecord = { ...record, attempts: record.attempts.map((a) => ({ ...a })) };
   if (record.tags !== undefined) copy.tags = [...record.tags];
+  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
   return copy;
 }
 

@@ -1,0 +1,320 @@
+import { Writable } from 'node:stream';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { parseConfigObject } from '../config/load.js';
+import type { ConfigInput } from '../config/schema.js';
+import type { ChatRequest } from '../core/chat.js';
+import { isGatewayError } from '../core/errors.js';
+import { type Caller, createRequestContext, type RequestContext } from '../gateway/request-context.js';
+import { createLogger } from '../observability/logger.js';
+import { createRedactor } from '../observability/redact.js';
+import { adapterFor, defaultBaseUrl } from '../providers/index.js';
+import { createRegistry } from '../registry/registry.js';
+import type { RoutePlan } from '../routing/plan.js';
+import type { CounterStore, VirtualKey } from '../storage/admission-ports.js';
+import { createTestClock, type TestClock } from '../storage/counter-store.contract.js';
+import { createMemoryCounterStore } from '../storage/memory/memory-counter-store.js';
+import { createMemoryKeyStore } from '../storage/memory/memory-key-store.js';
+import type { AdmissionTicket } from './admission.js';
+import { createAdmission, type ManagedAdmission, RESERVATION_MARGIN_MS } from './create-admission.js';
+import { callerOf } from './virtual-keys.js';
+
+const BASE: ConfigInput = {
+  providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'k' } },
+  models: {
+    // 1,000 nanos per input token, 2,000 per output token.
+    small: { pricing: { input_per_mtok: 1, output_per_mtok: 2 }, deployments: [{ provider: 'p' }] },
+    big: { pricing: { input_per_mtok: 10, output_per_mtok: 20 }, deployments: [{ provider: 'p' }] },
+  },
+};
+
+interface Setup {
+  admission: ManagedAdmission;
+  counters: CounterStore;
+  clock: TestClock;
+  logs: string[];
+  metrics: MetricsRegistry;
+}
+
+function setup(config: ConfigInput = {}, counters?: CounterStore, clock = createTestClock()): Setup {
+  const { config: parsed } = parseConfigObject({ ...BASE, ...config });
+  const { registry } = createRegistry(parsed, { adapterFor, defaultBaseUrl });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    redactor: createRedactor({ secrets: [] }),
+    destination: new Writable({
+      write(chunk, _encoding, callback) {
+        logs.push(String(chunk));
+        callback();
+      },
+    }),
+  });
+  const store = counters ?? createMemoryCounterStore({ now: clock.now });
+  const metrics = new MetricsRegistry();
+  const admission = createAdmission({
+    config: parsed,
+    registry,
+    counters: store,
+    keys: createMemoryKeyStore(),
+    logger,
+    metricsRegistry: metrics,
+    now: clock.now,
+  });
+  return { admission, counters: store, clock, logs, metrics };
+}
+
+function key(overrides: Partial<VirtualKey> = {}): VirtualKey {
+  return {
+    id: 'key_1',
+    name: 'bot',
+    prefix: 'sk-sy-abcd',
+    models: [],
+    admin: false,
+    createdBy: 'master',
+    createdAt: 0,
+    ...overrides,
+  };
+}
+
+function context(caller: Caller, clock: TestClock, timeoutMs = 60_000): RequestContext {
+  const ctx = createRequestContext({
+    endpoint: 'chat.completions',
+    timeoutMs,
+    signal: new AbortController().signal,
+    caller,
+  });
+  ctx.startedAt = clock.now();
+  ctx.deadline = clock.now() + timeoutMs;
+  return ctx;
+}
+
+// A 100-byte prompt: an upper bound of 116 tokens; 100 answer tokens at most.
+const REQUEST: ChatRequest = {
+  model: 'small',
+  stream: false,
+  maxTokens: 100,
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'z'.repeat(100) }] }],
+};
+const WORST_SMALL = 116 * 1_000 + 100 * 2_000;
+const PLAN: RoutePlan = { kind: 'sequence', strategy: 'direct', attempts: [{ model: 'small' }], reason: 't' };
+
+async function refusal(
+  promise: Promise<unknown>,
+): Promise<{ code: string; details?: Record<string, unknown> }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isGatewayError(error))
+      return { code: error.code, ...(error.details ? { details: error.details } : {}) };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('createAdmission', () => {
+  it('admits a caller nothing applies to without touching the store', async () => {
+    const { admission, counters, clock } = setup();
+    const ticket = await admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN });
+    expect(ticket.headers).toBeUndefined();
+    admission.settle(ticket, { costNanos: 5, inputTokens: 1, outputTokens: 1 });
+    await admission.idle();
+    expect(await admission.budgets()).toEqual([]);
+    expect(await counters.get('budget:global:-:total:all')).toEqual({
+      used: 0,
+      reserved: 0,
+      reservations: 0,
+    });
+  });
+
+  it('reserves the worst case until settled, then charges the real cost, exactly once', async () => {
+    const { admission, clock } = setup({ budgets: { total_limit_usd: 1 } });
+    const ticket = await admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN });
+    let [view] = await admission.budgets();
+    expect(view).toMatchObject({ level: 'global', spentNanos: 0, reservedNanos: WORST_SMALL });
+    admission.settle(ticket, { costNanos: 40_000, inputTokens: 30, outputTokens: 5 });
+    admission.settle(ticket, { costNanos: 40_000, inputTokens: 30, outputTokens: 5 });
+    await admission.idle();
+    [view] = await admission.budgets();
+    expect(view).toMatchObject({ spentNanos: 40_000, reservedNanos: 0 });
+  });
+
+  it('a request that cost nothing releases its reservation', async () => {
+    const { admission, clock } = setup({ budgets: { daily_limit_usd: 1 } });
+    const ticket = await admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN });
+    admission.settle(ticket, { costNanos: 0, inputTokens: 0, outputTokens: 0 });
+    await admission.idle();
+    expect((await admission.budgets())[0]).toMatchObject({ spentNanos: 0, reservedNanos: 0 });
+  });
+
+  it('is all or nothing: a refusal gives back the reservations and rate counts taken before it', async () => {
+    const { admission, counters, clock } = setup({ budgets: { daily_limit_usd: 1 } });
+    const caller = callerOf(key({ rpm: 10, budgetUsd: WORST_SMALL / 2 / 1e9 }));
+    const refused = await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN }));
+    expect(refused).toMatchObject({ code: 'BUDGET_EXCEEDED', details: { level: 'key', window: 'total' } });
+    expect((await admission.budgets())[0]).toMatchObject({ level: 'global', reservedNanos: 0 });
+    // The refused request's count was given back: all 10 are still available.
+    const probe = await counters.hit('rate:key:key_1:requests', 60_000, 10, 0);
+    expect(probe.count).toBe(0);
+  });
+
+  it('a rate refusal undoes the counts taken before it and carries the headers and Retry-After', async () => {
+    const { admission, counters, clock } = setup({ rate_limit: { tokens_per_minute: 100 } });
+    const caller = callerOf(key({ rpm: 5 }));
+    const refused = await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN }));
+    expect(refused).toMatchObject({
+      code: 'RATE_LIMIT_EXCEEDED',
+      details: { scope: 'global', limit_type: 'tokens', limit: 100 },
+    });
+    expect((await counters.hit('rate:key:key_1:requests', 60_000, 5, 0)).count).toBe(0);
+    try {
+      await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
+    } catch (error) {
+      if (!isGatewayError(error)) throw error;
+      expect(error.headers).toMatchObject({
+        'x-ratelimit-limit-requests': '5',
+        'x-ratelimit-remaining-requests': '4',
+        'x-ratelimit-limit-tokens': '100',
+      });
+      expect(error.retryAfterMs).toBeGreaterThan(0);
+      expect(error.headers?.['retry-after']).toBe(String(Math.ceil(error.retryAfterMs! / 1000)));
+    }
+  });
+
+  it('puts rate-limit headers on the ticket and corrects the token count to real usage', async () => {
+    const { admission, counters, clock } = setup();
+    const caller = callerOf(key({ rpm: 5, tpm: 1_000 }));
+    const ticket: AdmissionTicket = await admission.admit(context(caller, clock), {
+      request: REQUEST,
+      plan: PLAN,
+    });
+    // 29 estimated prompt tokens (116 / 4) + max_tokens 100.
+    expect(ticket.headers).toEqual({
+      'x-ratelimit-limit-requests': '5',
+      'x-ratelimit-remaining-requests': '4',
+      'x-ratelimit-reset-requests': '2m0s',
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '871',
+      'x-ratelimit-reset-tokens': '2m0s',
+    });
+    admission.settle(ticket, { costNanos: 1, inputTokens: 20, outputTokens: 10 });
+    await admission.idle();
+    expect((await counters.hit('rate:key:key_1:tokens', 60_000, 1_000, 0)).count).toBe(30);
+  });
+
+  it('refuses a model the key may not use, across every step of the plan', async () => {
+    const { admission, clock } = setup();
+    const caller = callerOf(key({ models: ['small'] }));
+    const plan: RoutePlan = {
+      kind: 'parallel',
+      strategy: 'ensemble',
+      members: [{ model: 'small' }],
+      select: 'synthesize',
+      aggregator: 'big',
+      reason: 't',
+    };
+    const refused = await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan }));
+    expect(refused).toMatchObject({ code: 'FORBIDDEN', details: { model: 'big' } });
+    await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
+  });
+
+  it('gives the key’s priority to its requests', async () => {
+    const { admission, clock } = setup();
+    const ctx = context(callerOf(key({ priority: 7 })), clock);
+    await admission.admit(ctx, { request: REQUEST, plan: PLAN });
+    expect(ctx.priority).toBe(7);
+  });
+
+  it('caps the reservation at max_cost, and refuses a cap below the prompt’s own cost', async () => {
+    const { admission, clock } = setup({ budgets: { total_limit_usd: 1 } });
+    const capped = { ...REQUEST, routing: { maxCostUsd: 0.0001 } };
+    const ticket = await admission.admit(context({ admin: true }, clock), { request: capped, plan: PLAN });
+    expect((await admission.budgets())[0]?.reservedNanos).toBe(100_000);
+    admission.settle(ticket, { costNanos: 10, inputTokens: 1, outputTokens: 1 });
+    const tooLow = { ...REQUEST, routing: { maxCostUsd: 0.00001 } };
+    expect(
+      await refusal(admission.admit(context({ admin: true }, clock), { request: tooLow, plan: PLAN })),
+    ).toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+      details: { level: 'request' },
+    });
+  });
+
+  it('a reservation lapses after the deadline plus the margin, and a late settlement still charges', async () => {
+    const { admission, clock } = setup({ budgets: { total_limit_usd: (1.5 * WORST_SMALL) / 1e9 } });
+    const first = await admission.admit(context({ admin: true }, clock, 10_000), {
+      request: REQUEST,
+      plan: PLAN,
+    });
+    expect(
+      await refusal(admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN })),
+    ).toMatchObject({
+      code: 'BUDGET_EXCEEDED',
+    });
+    clock.advance(10_000 + RESERVATION_MARGIN_MS);
+    const second = await admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN });
+    admission.settle(first, { costNanos: 1_000, inputTokens: 1, outputTokens: 1 });
+    admission.settle(second, { costNanos: 2_000, inputTokens: 1, outputTokens: 1 });
+    await admission.idle();
+    expect((await admission.budgets())[0]).toMatchObject({ spentNanos: 3_000, reservedNanos: 0 });
+  });
+
+  it('fails closed with SERVICE_UNAVAILABLE when the store fails, giving back what it took', async () => {
+    const clock = createTestClock();
+    const real = createMemoryCounterStore({ now: clock.now });
+    const failing: CounterStore = {
+      ...real,
+      reserve: (k, amount, limit, ttl) =>
+        k.startsWith('budget:key:')
+          ? Promise.reject(new Error('disk I/O error'))
+          : real.reserve(k, amount, limit, ttl),
+    };
+    const { admission, logs } = setup({ budgets: { daily_limit_usd: 1 } }, failing, clock);
+    const caller = callerOf(key({ budgetUsd: 1 }));
+    const refused = await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN }));
+    expect(refused.code).toBe('SERVICE_UNAVAILABLE');
+    expect((await admission.budgets())[0]).toMatchObject({ level: 'global', reservedNanos: 0 });
+    expect(logs.join('')).toContain('admission store failed');
+  });
+
+  it('alerts once per period past the threshold, across replicas sharing a store', async () => {
+    const clock = createTestClock(Date.UTC(2026, 5, 1, 10));
+    const shared = createMemoryCounterStore({ now: clock.now });
+    const config = { budgets: { daily_limit_usd: 0.002, alert_threshold: 0.5 } };
+    const a = setup(config, shared, clock);
+    const b = setup(config, shared, clock);
+    const spend = async (replica: Setup, nanos: number) => {
+      const ticket = await replica.admission.admit(context({ admin: true }, clock), {
+        request: REQUEST,
+        plan: PLAN,
+      });
+      replica.admission.settle(ticket, { costNanos: nanos, inputTokens: 1, outputTokens: 1 });
+      await replica.admission.idle();
+    };
+    await spend(a, 400_000);
+    await spend(b, 400_000);
+    expect([...a.logs, ...b.logs].filter((line) => line.includes('"budget alert"'))).toHaveLength(0);
+    await spend(b, 300_000);
+    await spend(a, 100_000);
+    // Replica b's settlement crossed the threshold: it alone alerts, and a stays quiet afterwards.
+    expect(a.logs.filter((line) => line.includes('"budget alert"'))).toHaveLength(0);
+    const alerts = b.logs.filter((line) => line.includes('"budget alert"'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toContain('"period":"2026-06-01"');
+    const count = async (s: Setup) =>
+      (await s.metrics.getSingleMetric('switchyard_budget_alerts_total')?.get())?.values[0]?.value ?? 0;
+    expect((await count(a)) + (await count(b))).toBe(1);
+    expect((await a.admission.budgets())[0]).toMatchObject({ alerted: true, spentNanos: 1_200_000 });
+    // A new day is a new period, with its own alert.
+    clock.set(Date.UTC(2026, 5, 2, 0, 0, 1));
+    expect((await a.admission.budgets())[0]).toMatchObject({
+      alerted: false,
+      spentNanos: 0,
+      period: '2026-06-02',
+    });
+    await spend(a, 1_000_000);
+    const dayTwo = a.logs.filter((line) => line.includes('"budget alert"'));
+    expect(dayTwo).toHaveLength(1);
+    expect(dayTwo[0]).toContain('"period":"2026-06-02"');
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * @module admission/rate-limits
+ * Requests and tokens per minute, per virtual key (its `rpm`, `tpm`) and for the whole gateway
+ * (`rate_limit.requests_per_minute`, `tokens_per_minute`), over one-minute sliding windows in the
+ * CounterStore. `burst` (or `burst_size`) requests are tolerated on top of a per-minute request
+ * rate. Tokens are counted at admission with the request's estimate and corrected at settlement.
+ * The headers follow OpenAI's (`x-ratelimit-limit-requests`, `-remaining-`, `-reset-`, and the
+ * same for tokens), reporting whichever limit is closest to refusing.
+ */
+
+import type { Config } from '../config/schema.js';
+import { GatewayError } from '../core/errors.js';
+import type { Caller } from '../gateway/request-context.js';
+import type { VirtualKey, WindowHit } from '../storage/admission-ports.js';
+
+export const RATE_WINDOW_MS = 60_000;
+
+export interface RateLimit {
+  scope: 'key' | 'global';
+  kind: 'requests' | 'tokens';
+  /** Counter key of the sliding window. */
+  counterKey: string;
+  /** What the window admits (burst included). */
+  limit: number;
+  /** What to call it in messages. */
+  label: string;
+}
+
+export interface RateLimitBook {
+  /** The limits a caller's requests count against: the key's first, then the gateway's. */
+  forCaller(caller: Caller): readonly RateLimit[];
+}
+
+const NONE: readonly RateLimit[] = Object.freeze([]);
+
+export function createRateLimitBook(config: Config['rate_limit']): RateLimitBook {
+  if (!config.enabled) return { forCaller: () => NONE };
+  const burst = config.burst ?? config.burst_size ?? 0;
+  const global: RateLimit[] = [];
+  if (config.requests_per_minute !== undefined) {
+    global.push({
+      scope: 'global',
+      kind: 'requests',
+      counterKey: 'rate:global:requests',
+      limit: config.requests_per_minute + burst,
+      label: 'the gateway',
+    });
+  }
+  if (config.tokens_per_minute !== undefined) {
+    global.push({
+      scope: 'global',
+      kind: 'tokens',
+      counterKey: 'rate:global:tokens',
+      limit: config.tokens_per_minute,
+      label: 'the gateway',
+    });
+  }
+  function keyLimits(key: VirtualKey): RateLimit[] {
+    const limits: RateLimit[] = [];
+    const label = `key "${key.name}"`;
+    if (key.rpm !== undefined) {
+      const counterKey = `rate:key:${key.id}:requests`;
+      limits.push({ scope: 'key', kind: 'requests', counterKey, limit: key.rpm + burst, label });
+    }
+    if (key.tpm !== undefined) {
+      const counterKey = `rate:key:${key.id}:tokens`;
+      limits.push({ scope: 'key', kind: 'tokens', counterKey, limit: key.tpm, label });
+    }
+    return global.length === 0 ? limits : [...limits, ...global];
+  }
+  // Key records are reused while their lookup is cached: build each one's limits once.
+  const byKey = new WeakMap<VirtualKey, RateLimit[]>();
+
+  return {
+    forCaller(caller) {
+      const key = caller.key;
+      if (key === undefined || (key.rpm === undefined && key.tpm === undefined)) return global;
+      let limits = byKey.get(key);
+      if (limits === undefined) {
+        limits = keyLimits(key);
+        byKey.set(key, limits);
+      }
+      return limits;
+    },
+  };
+}
+
+/** `17ms`, `1.5s`, `6m0s`: the duration format of OpenAI's `x-ratelimit-reset-*` headers. */
+export function formatResetDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  const seconds = Math.ceil(ms / 100) / 10;
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${Math.round((seconds - minutes * 60) * 10) / 10}s`;
+}
+
+export interface CountedHit {
+  limit: RateLimit;
+  hit: WindowHit;
+  weight: number;
+}
+
+/** The `x-ratelimit-*` headers for the hits of one request (the tightest limit of each kind). */
+export function rateLimitHeaders(hits: readonly CountedHit[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  let requests: CountedHit | undefined;
+  let tokens: CountedHit | undefined;
+  for (const counted of hits) {
+    if (counted.limit.kind === 'requests') {
+      if (requests === undefined || counted.hit.remaining < requests.hit.remaining) requests = counted;
+    } else if (tokens === undefined || counted.hit.remaining < tokens.hit.remaining) {
+      tokens = counted;
+    }
+  }
+  if (requests !== undefined) {
+    headers['x-ratelimit-limit-requests'] = String(requests.limit.limit);
+    headers['x-ratelimit-remaining-requests'] = String(requests.hit.remaining);
+    headers['x-ratelimit-reset-requests'] = formatResetDuration(requests.hit.resetMs);
+  }
+  if (tokens !== undefined) {
+    headers['x-ratelimit-limit-tokens'] = String(tokens.limit.limit);
+    headers['x-ratelimit-remaining-tokens'] = String(tokens.hit.remaining);
+    headers['x-ratelimit-reset-tokens'] = formatResetDuration(tokens.hit.resetMs);
+  }
+  return headers;
+}
+
+export function rateLimitError(refused: CountedHit, counted: readonly CountedHit[]): GatewayError {
+  const { limit, hit, weight } = refused;
+  const what =
+    limit.kind === 'requests'
+      ? `${limit.label} allows ${limit.limit} requests per minute`
+      : weight > limit.limit
+        ? `the request's estimated ${weight} tokens exceed the ${limit.limit} tokens per minute ${limit.label} allows`
+        : `${limit.label} allows ${limit.limit} tokens per minute`;
+  const headers = rateLimitHeaders([...counted, refused]);
+  headers['retry-after'] = String(Math.max(1, Math.ceil(hit.retryAfterMs / 1000)));
+  return new GatewayError('RATE_LIMIT_EXCEEDED', `rate limit exceeded: ${what}`, {
+    retryAfterMs: hit.retryAfterMs,
+    headers,
+    details: {
+      scope: limit.scope,
+      limit_type: limit.kind,
+      limit: limit.limit,
+      retry_after_ms: hit.retryAfterMs,
+    },
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * @module admission/virtual-keys
+ * Virtual keys: `sk-sy-` followed by 32 random bytes in base64url (256 bits), stored only as the
+ * SHA-256 of the whole key plus a short display prefix, and shown once, when created. A presented
+ * key is hashed and looked up by its hash; the hashes are then compared in constant time, so
+ * neither the index nor the comparison tells an attacker how close a guess came. A live key's
+ * lookup is reused for a second (a store read per request costs more than the rest of
+ * authentication); revoking through the service clears it, so a revoked key fails on the very
+ * next request, and expiry is checked on every request.
+ */
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '../core/errors.js';
+import type { Caller } from '../gateway/request-context.js';
+import type { BudgetWindow, KeyStore, StoredKey, VirtualKey } from '../storage/admission-ports.js';
+import { assertWithinCreator, type ModelScope } from './key-scope.js';
+
+export const VIRTUAL_KEY_PREFIX = 'sk-sy-';
+const SECRET_BYTES = 32;
+/** Length of a key: the prefix plus 43 base64url characters for 32 bytes. */
+const KEY_LENGTH = VIRTUAL_KEY_PREFIX.length + Math.ceil((SECRET_BYTES * 4) / 3);
+/** Characters of the key shown in listings: the prefix and four characters of the secret. */
+const DISPLAY_LENGTH = VIRTUAL_KEY_PREFIX.length + 4;
+
+export function generateVirtualKey(): string {
+  return VIRTUAL_KEY_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
+}
+
+export function hashVirtualKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function isVirtualKey(presented: string): boolean {
+  return presented.startsWith(VIRTUAL_KEY_PREFIX);
+}
+
+/** What a new key may be created with (the wire's `POST /admin/keys` body, in camelCase). */
+export interface KeySpec {
+  name: string;
+  models?: string[];
+  budgetUsd?: number;
+  budgetWindow?: BudgetWindow;
+  rpm?: number;
+  tpm?: number;
+  priority?: number;
+  project?: string;
+  user?: string;
+  admin?: boolean;
+  expiresAt?: number;
+  metadata?: Record<string, unknown>;
+}
+
+export interface CreatedKey {
+  key: VirtualKey;
+  /** The secret: returned this once and never stored. */
+  secret: string;
+}
+
+export interface KeyService {
+  /**
+   * Mints a key no broader than its creator's (FORBIDDEN otherwise). `origin` names a creator
+   * that is not a virtual key (`master`, `open`, `cli`) in the key's `createdBy`.
+   */
+  create(spec: KeySpec, creator: Caller, origin?: string): Promise<CreatedKey>;
+  /** The live key a secret belongs to; UNAUTHORIZED when unknown, revoked or expired. */
+  authenticate(secret: string): Promise<VirtualKey>;
+  get(id: string): Promise<VirtualKey | undefined>;
+  list(): Promise<VirtualKey[]>;
+  revoke(id: string): Promise<VirtualKey | undefined>;
+}
+
+export interface KeyServiceOptions {
+  now?: () => number;
+  /** Which models a key's `models` list allows (routes expand to the models they name). */
+  scope?: ModelScope;
+  /**
+   * How long a successful lookup is reused (default 1,000 ms; 0 looks up every time). Revoking
+   * through this service clears it at once; a revocation by another process on the same
+   * database is seen within this time.
+   */
+  cacheMs?: number;
+}
+
+interface Cached {
+  key: VirtualKey;
+  hash: Buffer;
+  until: number;
+}
+
+/** Lookups remembered at most; past this the cache starts over (it only saves store reads). */
+const CACHE_LIMIT = 10_000;
+
+const ANY_MODEL: ModelScope = { allows: (allowed, model) => allowed.includes(model) };
+
+export function createKeyService(store: KeyStore, options: KeyServiceOptions = {}): KeyService {
+  const now = options.now ?? Date.now;
+  const scope = options.scope ?? ANY_MODEL;
+  const cacheMs = options.cacheMs ?? 1_000;
+  // By the secret's hash: the secret itself is never kept.
+  const cache = new Map<string, Cached>();
+
+  async function lookUp(hash: string, at: number): Promise<Cached | undefined> {
+    const cached = cache.get(hash);
+    if (cached !== undefined && cached.until > at) return cached;
+    const stored = await store.getByHash(hash);
+    if (stored === undefined) return undefined;
+    const { hash: storedHash, ...key } = stored;
+    const found: Cached = { key, hash: Buffer.from(storedHash, 'hex'), until: at + cacheMs };
+    // Only live keys are remembered, so a refusal is always decided by the store.
+    if (cacheMs > 0 && key.revokedAt === undefined) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(hash, found);
+    }
+    return found;
+  }
+
+  return {
+    async create(spec, creator, origin = 'master') {
+      const granted = assertWithinCreator(spec, creator, scope, now());
+      const secret = generateVirtualKey();
+      const key: StoredKey = {
+        id: `key_${randomBytes(9).toString('base64url')}`,
+        hash: hashVirtualKey(secret),
+        prefix: secret.slice(0, DISPLAY_LENGTH),
+        name: granted.name,
+        models: granted.models ?? [],
+        admin: granted.admin === true,
+        createdBy: creator.key?.id ?? origin,
+        createdAt: now(),
+      };
+      if (granted.budgetUsd !== undefined) {
+        key.budgetUsd = granted.budgetUsd;
+        key.budgetWindow = granted.budgetWindow ?? 'total';
+      }
+      if (granted.rpm !== undefined) key.rpm = granted.rpm;
+      if (granted.tpm !== undefined) key.tpm = granted.tpm;
+      if (granted.priority !== undefined) key.priority = granted.priority;
+      if (granted.project !== undefined) key.project = granted.project;
+      if (granted.user !== undefined) key.user = granted.user;
+      if (granted.expiresAt !== undefined) key.expiresAt = granted.expiresAt;
+      if (granted.metadata !== undefined) key.metadata = granted.metadata;
+      await store.create(key);
+      const { hash: _hash, ...visible } = key;
+      return { key: visible, secret };
+    },
+
+    async authenticate(secret) {
+      if (secret.length !== KEY_LENGTH || !isVirtualKey(secret)) {
+        throw new GatewayError('UNAUTHORIZED', 'invalid API key');
+      }
+      const hash = hashVirtualKey(secret);
+      const at = now();
+      const found = await lookUp(hash, at);
+      if (found === undefined || !timingSafeEqual(found.hash, Buffer.from(hash, 'hex'))) {
+        throw new GatewayError('UNAUTHORIZED', 'invalid API key');
+      }
+      const { key } = found;
+      if (key.revokedAt !== undefined)
+        throw new GatewayError('UNAUTHORIZED', 'this API key has been revoked');
+      if (key.expiresAt !== undefined && key.expiresAt <= at) {
+        throw new GatewayError('UNAUTHORIZED', 'this API key has expired');
+      }
+      return key;
+    },
+
+    get: (id) => store.get(id),
+    list: () => store.list(),
+    async revoke(id) {
+      const revoked = await store.revoke(id, now());
+      if (revoked !== undefined) {
+        for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
+      }
+      return revoked;
+    },
+  };
+}
+
+/** The caller a live virtual key stands for. */
+export function callerOf(key: VirtualKey): Caller {
+  const caller: Caller = { keyId: key.id, admin: key.admin, key };
+  if (key.project !== undefined) caller.project = key.project;
+  if (key.user !== undefined) caller.user = key.user;
+  return caller;
+}

@@ -1,0 +1,137 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultTestConfig, type Harness, startHarness } from '../../test/helpers/harness.js';
+import {
+  KeysCommandError,
+  localKeysClient,
+  runKeysCreate,
+  runKeysList,
+  runKeysRevoke,
+  specFromFlags,
+} from './keys.js';
+
+const MASTER = 'sk-master-cli-keys-test-0123456789';
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function start(): Promise<Harness> {
+  harness = await startHarness({
+    config: (mockUrl) => ({ ...defaultTestConfig(mockUrl), auth: { master_key: MASTER } }),
+  });
+  return harness;
+}
+
+function chat(h: Harness, key: string) {
+  return fetch(`${h.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    }),
+  });
+}
+
+describe('switchyard keys', () => {
+  it('creates against a running gateway, and a revocation made in-process on its database stops the key', async () => {
+    const h = await start();
+    const printed: string[] = [];
+    const created = await runKeysCreate(
+      { url: h.url, apiKey: MASTER, name: 'deploy bot', models: 'gpt-4o-mini', rpm: '30', budgetUsd: '5' },
+      (text) => printed.push(text),
+    );
+    expect(created.key).toMatch(/^sk-sy-/);
+    expect(created).toMatchObject({ name: 'deploy bot', models: ['gpt-4o-mini'], rpm: 30, budget_usd: 5 });
+    expect(printed.join('')).toContain(created.key);
+    expect(printed.join('')).toMatch(/shown this once/);
+    expect((await chat(h, created.key)).status).toBe(200);
+
+    // In-process, on the same database file the gateway uses: it sees the key, never its secret.
+    const storage = `sqlite://${join(h.dir, 'ledger.db')}`;
+    const local = localKeysClient(storage);
+    const listed = await local.list();
+    expect(listed.map((k) => k.id)).toEqual([created.id]);
+    expect(JSON.stringify(listed)).not.toContain(created.key);
+    await local.revoke(created.id);
+    await local.close();
+    // The gateway reuses a live key's lookup for auth.key_cache_ms (1 s): refused within that.
+    const revokedAt = Date.now();
+    while ((await chat(h, created.key)).status === 200) await sleep(50);
+    expect(Date.now() - revokedAt).toBeLessThan(1_500);
+    expect((await chat(h, created.key)).status).toBe(401);
+
+    const remoteList: string[] = [];
+    const keys = await runKeysList({ url: h.url, apiKey: MASTER }, (text) => remoteList.push(text));
+    expect(keys[0]).toMatchObject({ id: created.id, status: 'revoked', created_by: 'master' });
+    expect(remoteList.join('')).toMatch(/deploy bot.*revoked/);
+  });
+
+  it('refuses a non-admin key and a missing key, saying why', async () => {
+    const h = await start();
+    const user = await runKeysCreate({ url: h.url, apiKey: MASTER, name: 'user', json: true }, () => {});
+    await expect(runKeysCreate({ url: h.url, apiKey: user.key, name: 'x' }, () => {})).rejects.toThrow(
+      /FORBIDDEN/,
+    );
+    await expect(runKeysList({ url: h.url, apiKey: 'nope' }, () => {})).rejects.toThrow(/UNAUTHORIZED/);
+    await expect(runKeysRevoke('key_missing', { url: h.url, apiKey: MASTER }, () => {})).rejects.toThrow(
+      /NOT_FOUND/,
+    );
+  });
+
+  it('works in-process from a config file, with --json output', async () => {
+    const h = await start();
+    const file = join(h.dir, 'switchyard.yaml');
+    writeFileSync(file, `storage:\n  url: sqlite://${join(h.dir, 'cli.db')}\n`);
+    const out: string[] = [];
+    const created = await runKeysCreate(
+      { config: file, name: 'ops', admin: true, expiresAt: '2099-01-01T00:00:00Z', json: true },
+      (text) => out.push(text),
+    );
+    expect(JSON.parse(out.join(''))).toMatchObject({
+      id: created.id,
+      key: created.key,
+      admin: true,
+      expires_at: '2099-01-01T00:00:00.000Z',
+      created_by: 'cli',
+    });
+    out.length = 0;
+    await runKeysRevoke(created.id, { config: file, json: true }, (text) => out.push(text));
+    expect(JSON.parse(out.join(''))).toMatchObject({ id: created.id, revoked: true });
+    out.length = 0;
+    await runKeysList({ config: file, json: true }, (text) => out.push(text));
+    const listed = JSON.parse(out.join('')) as { keys: { status: string }[] };
+    expect(listed.keys.map((k) => k.status)).toEqual(['revoked']);
+    expect(out.join('')).not.toContain(created.key);
+  });
+
+  it('turns flags into the admin API body and rejects bad ones', () => {
+    expect(
+      specFromFlags({
+        name: 'n',
+        models: 'a, b,,c',
+        budgetUsd: '2.5',
+        budgetWindow: 'daily',
+        tpm: '1000',
+        priority: '3',
+        metadata: '{"team":"x"}',
+      }),
+    ).toEqual({
+      name: 'n',
+      models: ['a', 'b', 'c'],
+      budget_usd: 2.5,
+      budget_window: 'daily',
+      tpm: 1000,
+      priority: 3,
+      metadata: { team: 'x' },
+    });
+    expect(() => specFromFlags({ name: 'n', rpm: 'many' })).toThrow(KeysCommandError);
+    expect(() => specFromFlags({ name: 'n', metadata: '{' })).toThrow(/JSON/);
+    expect(() => localKeysClient('memory://')).toThrow(/--url/);
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * @module eval/verifier
+ * A learned verifier: the probability that a model's answer is right, from signals a gateway has
+ * right after the call — the confidence scorers' contributions, the answer's shape
+ * (answer-features), which short answer it gave, and how far it agrees with the answers of one or
+ * two cheap peer models asked the same question. A logistic regression per (task, model, peers)
+ * turns those signals into a calibrated probability (FrugalGPT's learned scorer, with features
+ * instead of a fine-tuned encoder), so one `minConfidence` threshold means the same thing — "escalate
+ * when the answer is less likely than this to be right" — on every task.
+ */
+
+import { agreement } from '../execution/confidence/index.js';
+import { ANSWER_FEATURES, answerFeatures, shortAnswerClass, wordOverlap } from './answer-features.js';
+import type { EvalRow } from './datasets.js';
+import { fitLogistic, type LogisticModel } from './logistic.js';
+import { createRowMemo, getOrInsert } from './memo.js';
+import type { createScorerJudge, ReplayJudge } from './replay.js';
+
+export interface VerifierSpec {
+  /** The model whose answer is verified. */
+  model: string;
+  /** Models whose answers it is compared with (each is called, and paid for). */
+  peers: readonly string[];
+}
+
+export interface Verifier extends VerifierSpec {
+  /** Feature names, in order (for reports and for porting the weights into a gateway). */
+  readonly features: readonly string[];
+  readonly weights: readonly number[];
+  probability(row: EvalRow): number;
+}
+
+type ScorerJudge = ReturnType<typeof createScorerJudge>;
+
+/** Memoised per-row signals shared by every verifier of a run. */
+export interface SignalCache {
+  shape(row: EvalRow, model: string): number[];
+  agreement(row: EvalRow, a: string, b: string): number;
+  overlap(row: EvalRow, a: string, b: string): number;
+  scorers(row: EvalRow, model: string): { score: number; byScorer: ReadonlyMap<string, number> };
+}
+
+export function createSignalCache(judge: ScorerJudge): SignalCache {
+  const shapes = createRowMemo<number[]>();
+  const agreements = createRowMemo<number>();
+  const overlaps = createRowMemo<number>();
+  const scorerMemo = createRowMemo<{ score: number; byScorer: ReadonlyMap<string, number> }>();
+  const responseOf = (row: EvalRow, model: string) => row.outcomes[model]?.response ?? '';
+  const pair = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  return {
+    shape: (row, model) => shapes(row, model, () => answerFeatures(row.prompt, responseOf(row, model))),
+    agreement: (row, a, b) =>
+      agreements(row, pair(a, b), () => agreement(responseOf(row, a), responseOf(row, b))),
+    overlap: (row, a, b) =>
+      overlaps(row, pair(a, b), () => wordOverlap(responseOf(row, a), responseOf(row, b))),
+    scorers: (row, model) =>
+      scorerMemo(row, model, () => {
+        const scored = judge.scored(row, model);
+        return {
+          score: scored.score,
+          byScorer: new Map(scored.contributions.map((c) => [c.scorer, c.score])),
+        };
+      }),
+  };
+}
+
+/** Short answers given on at least this share of training rows get their own feature. */
+const MIN_CLASS_SHARE = 0.03;
+const MAX_CLASSES = 8;
+
+/**
+ * The features of one model's answer alone (scorers, shape, short-answer class), laid out on a set
+ * of training rows. Shared by every verifier of that model — only the peer features differ — and
+ * memoised per row.
+ */
+export interface AnswerLayout {
+  model: string;
+  names: readonly string[];
+  vector(row: EvalRow): readonly number[];
+}
+
+export function answerLayout(model: string, train: readonly EvalRow[], cache: SignalCache): AnswerLayout {
+  const scorerNames = new Set<string>();
+  const classes = new Map<string, number>();
+  for (const row of train) {
+    for (const name of cache.scorers(row, model).byScorer.keys()) scorerNames.add(name);
+    const answerClass = shortAnswerClass(row.outcomes[model]?.response ?? '');
+    if (answerClass !== undefined) classes.set(answerClass, (classes.get(answerClass) ?? 0) + 1);
+  }
+  const scorerList = [...scorerNames].sort();
+  // The most frequent short answer is the baseline; the others get an indicator each.
+  const classList = [...classes]
+    .filter(([, n]) => n >= MIN_CLASS_SHARE * train.length)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(1, MAX_CLASSES + 1)
+    .map(([name]) => name);
+  const vectors = new Map<EvalRow, number[]>();
+  return {
+    model,
+    names: [
+      'confidence',
+      ...scorerList.map((name) => `scorer:${name}`),
+      ...ANSWER_FEATURES,
+      ...classList.map((c) => `answer=${c}`),
+    ],
+    vector: (row) =>
+      getOrInsert(vectors, row, () => {
+        const scorers = cache.scorers(row, model);
+        const answerClass = shortAnswerClass(row.outcomes[model]?.response ?? '');
+        return [
+          scorers.score,
+          ...scorerList.map((name) => scorers.byScorer.get(name) ?? 1),
+          ...cache.shape(row, model),
+          ...classList.map((c) => (answerClass === c ? 1 : 0)),
+        ];
+      }),
+  };
+}
+
+interface FeatureLayout {
+  names: string[];
+  vector(row: EvalRow): number[];
+}
+
+function layoutFor(spec: VerifierSpec, answer: AnswerLayout, cache: SignalCache): FeatureLayout {
+  const { model, peers } = spec;
+  return {
+    names: [
+      ...answer.names,
+      ...peers.map((p) => `agrees:${p}`),
+      ...peers.map((p) => `overlap:${p}`),
+      ...(peers.length > 1 ? ['agrees:all'] : []),
+    ],
+    vector(row) {
+      const out = [...answer.vector(row)];
+      let all = 1;
+      for (const peer of peers) {
+        const agreed = cache.agreement(row, model, peer);
+        all *= agreed;
+        out.push(agreed);
+      }
+      for (const peer of peers) out.push(cache.overlap(row, model, peer));
+      if (peers.length > 1) out.push(all);
+      return out;
+    },
+  };
+}
+
+export interface FitVerifierOptions {
+  /** L2 strength of the logistic regression, in pseudo-rows (default 4). */
+  l2?: number;
+}
+
+/** A verifier's training data laid out once, so the fits of cross-validation share it. */
+export interface VerifierDesign {
+  spec: VerifierSpec;
+  /** Feature names, constant features left out. */
+  names: string[];
+  /** Rows where the verified model has a score, with their feature vectors and targets. */
+  rows: EvalRow[];
+  x: number[][];
+  y: number[];
+  vector(row: EvalRow): number[];
+}
+
+/**
+ * Lays out the features of `spec` on the rows where its model has a score. `answer` is the
+ * model's answer layout when the caller shares one between verifiers (it must cover these rows).
+ */
+export function designVerifier(
+  spec: VerifierSpec,
+  train: readonly EvalRow[],
+  cache: SignalCache,
+  answer?: AnswerLayout,
+): VerifierDesign {
+  const rows = train.filter((row) => row.outcomes[spec.model]?.score !== undefined);
+  const layout = layoutFor(spec, answer ?? answerLayout(spec.model, rows, cache), cache);
+  const full = rows.map((row) => layout.vector(row));
+  // A feature that never varies on the training rows carries nothing and only slows the fit.
+  const kept: number[] = [];
+  for (let j = 0; j < layout.names.length; j++) {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of full) {
+      min = Math.min(min, v[j]!);
+      max = Math.max(max, v[j]!);
+    }
+    if (max - min > 1e-12) kept.push(j);
+  }
+  const select = (v: number[]) => kept.map((j) => v[j]!);
+  return {
+    spec,
+    names: kept.map((j) => layout.names[j]!),
+    rows,
+    x: full.map(select),
+    y: rows.map((row) => Math.min(1, Math.max(0, row.outcomes[spec.model]!.score!))),
+    vector: (row) => select(layout.vector(row)),
+  };
+}
+
+/** Fits the design's verifier on the given row positions (default: all of them). */
+export function fitDesign(
+  design: VerifierDesign,
+  positions?: readonly number[],
+  options: FitVerifierOptions = {},
+): Verifier & { predictAt(position: number): number } {
+  const at = positions ?? design.rows.map((_, i) => i);
+  const model: LogisticModel = fitLogistic(
+    at.map((i) => design.x[i]!),
+    at.map((i) => design.y[i]!),
+    { l2: options.l2 ?? 4 },
+  );
+  return {
+    model: design.spec.model,
+    peers: design.spec.peers,
+    features: design.names,
+    weights: model.weights,
+    probability: (row) => model.predict(design.vector(row)),
+    predictAt: (position) => model.predict(design.x[position]!),
+  };
+}
+
+/** Fits a verifier on the training rows where the verified model has a score. */
+export function fitVerifier(
+  spec: VerifierSpec,
+  train: readonly EvalRow[],
+  cache: SignalCache,
+  options: FitVerifierOptions = {},
+): Verifier {
+  return fitDesign(designVerifier(spec, train, cache), undefined, options);
+}
+
+/**
+ * A replay judge that reads verifiers: a model with a verifier is judged by its probability of
+ * being right (and its peers are called); any other model by its prior quality.
+ */
+export function createVerifierJudge(
+  verifiers: readonly Verifier[],
+  priorQuality: (model: string) => number,
+): ReplayJudge {
+  const byModel = new Map(verifiers.map((v) => [v.model, v]));
+  return {
+    peersOf: (_row, model) => byModel.get(model)?.peers ?? [],
+    confidence: (row, model) => byModel.get(model)?.probability(row) ?? priorQuality(model),
+  };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyService } from '../admission/virtual-keys.js';
+import { isGatewayError } from '../core/errors.js';
+import type { Caller } from '../gateway/request-context.js';
+import { createMemoryKeyStore } from '../storage/memory/memory-key-store.js';
+import { createAuthenticator, presentedKey } from './auth.js';
+
+const MASTER = 'sk-master-0123456789abcdef';
+
+async function outcome(result: () => Caller | Promise<Caller>): Promise<Caller | string> {
+  try {
+    return await result();
+  } catch (error) {
+    if (isGatewayError(error)) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+}
+
+describe('presentedKey', () => {
+  it('takes a Bearer token or x-api-key', () => {
+    expect(presentedKey({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(presentedKey({ authorization: 'bearer  abc ' })).toBe('abc');
+    expect(presentedKey({ 'x-api-key': 'xyz' })).toBe('xyz');
+    expect(presentedKey({ authorization: 'Basic abc' })).toBeUndefined();
+    expect(presentedKey({})).toBeUndefined();
+  });
+});
+
+describe('createAuthenticator', () => {
+  it('makes the master key an admin, synchronously, and refuses anything else without echoing it', async () => {
+    const auth = createAuthenticator(MASTER);
+    expect(auth.open).toBe(false);
+    expect(auth.authenticate({ authorization: `Bearer ${MASTER}` })).toEqual({ admin: true });
+    expect(await outcome(() => auth.authenticate({}))).toMatch(/^UNAUTHORIZED: missing API key/);
+    const wrong = await outcome(() => auth.authenticate({ 'x-api-key': `${MASTER}x` }));
+    expect(wrong).toBe('UNAUTHORIZED: invalid API key');
+  });
+
+  it('resolves a virtual key to its caller, and refuses it once revoked', async () => {
+    const keys = createKeyService(createMemoryKeyStore());
+    const { key, secret } = await keys.create(
+      { name: 'bot', project: 'search', user: 'ann' },
+      { admin: true },
+    );
+    const auth = createAuthenticator(MASTER, keys);
+    const caller = await auth.authenticate({ authorization: `Bearer ${secret}` });
+    expect(caller).toMatchObject({ keyId: key.id, project: 'search', user: 'ann', admin: false });
+    expect(caller.key?.name).toBe('bot');
+    await keys.revoke(key.id);
+    expect(await outcome(() => auth.authenticate({ authorization: `Bearer ${secret}` }))).toBe(
+      'UNAUTHORIZED: this API key has been revoked',
+    );
+  });
+
+  it('is open without a master key — but still honours and checks virtual keys', async () => {
+    const keys = createKeyService(createMemoryKeyStore());
+    const { key, secret } = await keys.create({ name: 'bot', rpm: 5 }, { admin: true });
+    const auth = createAuthenticator(undefined, keys);
+    expect(auth.open).toBe(true);
+    expect(auth.authenticate({})).toEqual({ admin: true });
+    expect(auth.authenticate({ authorization: 'Bearer sk-anything-an-sdk-sends' })).toEqual({ admin: true });
+    expect(await auth.authenticate({ 'x-api-key': secret })).toMatchObject({ keyId: key.id, admin: false });
+    await keys.revoke(key.id);
+    expect(await outcome(() => auth.authenticate({ 'x-api-key': secret }))).toMatch(/revoked/);
+  });
+});

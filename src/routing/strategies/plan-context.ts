@@ -1,0 +1,335 @@
+/**
+ * @module routing/strategies/plan-context
+ * What every strategy needs to know about one request besides the four arguments of the
+ * Strategy signature, computed at most once per plan: the classification (lazily — `direct`
+ * and `ab` never pay for it), the estimated prompt size and expected output, the capability
+ * the request needs, the cost budget, the route's settings and the strategy knobs. Strategies
+ * take it as an optional fifth argument; called without it (by the eval, by tests) they build
+ * it themselves, so each strategy is still a plain `(request, candidates, snapshot, registry)`.
+ */
+
+import type { RouteConfig } from '../../config/schema.js';
+import type { Message, ResponseFormat, RoutingOptions, ToolDefinition } from '../../core/chat.js';
+import type { ModelEntry, Registry } from '../../registry/registry.js';
+import {
+  type Classification,
+  classifyRequest,
+  describeClassification,
+} from '../classify/classify-request.js';
+import { canonicalTask, type Tier, tierRank } from '../classify/tasks.js';
+import type { RoutePlan, RoutingSnapshot } from '../plan.js';
+import { type CandidateSet, candidateSet, capabilityBit } from './candidate-set.js';
+
+export type Operation = 'chat' | 'embeddings';
+
+/** The parts of a request routing reads: a ChatRequest fits, and so does an embeddings request. */
+export interface PlanRequest {
+  /** A model name, a route name, or `auto`. */
+  model: string;
+  routing?: RoutingOptions;
+  messages?: readonly Message[];
+  maxTokens?: number;
+  tools?: readonly ToolDefinition[];
+  responseFormat?: ResponseFormat;
+  user?: string;
+  metadata?: Readonly<Record<string, string>>;
+  stream?: boolean;
+  /** Embeddings input, for the size estimate. */
+  input?: readonly string[] | string;
+  operation?: Operation;
+  /** Identity for sticky A/B assignment when the gateway has one (e.g. the virtual key id). */
+  stickyKey?: string;
+}
+
+/** Knobs of the strategies; the eval sweeps them. */
+export interface StrategyOptions {
+  /**
+   * `cheapest` with learned priors: the cheapest model whose prior quality on the task is at
+   * least this share of the best model's. 1 means "the best"; lower trades quality for cost.
+   */
+  qualityTolerance?: number;
+  /** Most steps in an automatic `fallback` chain. */
+  maxChainSteps?: number;
+  /** Ensemble size when the request does not say. */
+  ensembleSize?: number;
+  /** Expected output tokens per tier when the request sets no max_tokens (for cost estimates). */
+  outputTokens?: Partial<Record<Tier, number>>;
+  /** Escalation threshold when neither request nor route sets one. */
+  minConfidence?: number;
+}
+
+export const DEFAULT_OUTPUT_TOKENS: Readonly<Record<Tier, number>> = {
+  basic: 256,
+  intermediate: 512,
+  advanced: 1024,
+  expert: 2048,
+};
+
+export interface ResolvedStrategyOptions {
+  qualityTolerance: number;
+  maxChainSteps: number;
+  ensembleSize: number;
+  outputTokens: Readonly<Record<Tier, number>>;
+  minConfidence: number;
+}
+
+export function resolveStrategyOptions(options: StrategyOptions = {}): ResolvedStrategyOptions {
+  return {
+    qualityTolerance: options.qualityTolerance ?? 0.95,
+    maxChainSteps: options.maxChainSteps ?? 4,
+    ensembleSize: options.ensembleSize ?? 3,
+    outputTokens: { ...DEFAULT_OUTPUT_TOKENS, ...options.outputTokens },
+    minConfidence: options.minConfidence ?? 0.6,
+  };
+}
+
+const DEFAULT_OPTIONS = resolveStrategyOptions();
+
+/** What the chosen model must have. */
+export interface Need {
+  capability: string;
+  bit: number;
+  /** Why this capability, for the trace (`math`, or `chat (basic math)`). */
+  label: string;
+  minTier: number;
+  /** Prompt tokens plus the request's max_tokens. */
+  minContext: number;
+  /** The prompt has images and some candidate declares `vision`. */
+  vision: boolean;
+}
+
+export interface PlanContext {
+  readonly request: PlanRequest;
+  readonly set: CandidateSet;
+  readonly snapshot: RoutingSnapshot;
+  readonly registry: Registry;
+  readonly operation: Operation;
+  readonly promptTokens: number;
+  readonly hasImages: boolean;
+  readonly maxCostUsd: number | undefined;
+  readonly route: RouteConfig | undefined;
+  readonly routeName: string | undefined;
+  /** A model the request named while asking for a strategy: it goes first. */
+  readonly preferred: string | undefined;
+  readonly options: ResolvedStrategyOptions;
+  /** Classifies on first call; later calls return the same result. */
+  classification(): Classification;
+  /** max_tokens when the request sets it, else the classified tier's default. */
+  outputTokens(): number;
+  need(): Need;
+  /** Quality of candidate `i` on this request's task: the learned prior when there is one. */
+  quality(i: number): number;
+  /** Estimated USD of candidate `i` answering this request. */
+  cost(i: number): number;
+  /** Estimated USD of any model answering this request. */
+  costOf(model: ModelEntry): number;
+}
+
+export interface PlanContextExtras {
+  route?: RouteConfig;
+  routeName?: string;
+  preferred?: string;
+  options?: ResolvedStrategyOptions;
+  /** Precomputed classification (the router's, when it already classified). */
+  classification?: Classification;
+}
+
+const IMAGE_TOKENS = 1000;
+const TOKENS_PER_MESSAGE = 4;
+const TOKENS_PER_TOOL = 30;
+
+/** Prompt tokens at 4 characters a token: cheap, and close enough to screen context windows and budgets. */
+export function estimatePromptTokens(request: PlanRequest): { tokens: number; images: number } {
+  let chars = 0;
+  let images = 0;
+  let overhead = 0;
+  const messages = request.messages;
+  if (messages !== undefined) {
+    for (const message of messages) {
+      overhead += TOKENS_PER_MESSAGE;
+      for (const part of message.content) {
+        if (part.type === 'text' || part.type === 'thinking') chars += part.text.length;
+        else if (part.type === 'image') images++;
+      }
+      if (message.role === 'assistant' && message.toolCalls !== undefined) {
+        for (const call of message.toolCalls) chars += call.arguments.length + call.name.length;
+      }
+    }
+  }
+  if (request.tools !== undefined) {
+    for (const tool of request.tools) {
+      overhead += TOKENS_PER_TOOL;
+      chars += tool.name.length + (tool.description?.length ?? 0);
+    }
+  }
+  const input = request.input;
+  if (typeof input === 'string') chars += input.length;
+  else if (input !== undefined) for (const text of input) chars += text.length;
+  return { tokens: Math.ceil(chars / 4) + overhead + images * IMAGE_TOKENS, images };
+}
+
+/** `$0.000084`: enough digits to tell small costs apart, no exponent. */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd >= 0.01) return `$${usd.toFixed(4)}`;
+  const digits = Math.min(12, -Math.floor(Math.log10(usd)) + 1);
+  return `$${usd.toFixed(digits)}`;
+}
+
+export function createPlanContext(
+  request: PlanRequest,
+  candidates: readonly ModelEntry[],
+  snapshot: RoutingSnapshot,
+  registry: Registry,
+  extras: PlanContextExtras = {},
+): PlanContext {
+  const set = candidateSet(candidates);
+  const operation: Operation = request.operation ?? 'chat';
+  const { tokens: promptTokens, images } = estimatePromptTokens(request);
+  const options = extras.options ?? DEFAULT_OPTIONS;
+  const route = extras.route;
+  const requestMax = request.routing?.maxCostUsd;
+  const routeMax = route?.max_cost_usd;
+  // The stricter of the two: a route's ceiling is policy, the request may only tighten it.
+  const maxCostUsd =
+    requestMax === undefined
+      ? routeMax
+      : routeMax === undefined
+        ? requestMax
+        : Math.min(requestMax, routeMax);
+  let classification = extras.classification;
+  let need: Need | undefined;
+  let output: number | undefined;
+  const priors = snapshot.priors;
+
+  const context: PlanContext = {
+    request,
+    set,
+    snapshot,
+    registry,
+    operation,
+    promptTokens,
+    hasImages: images > 0,
+    maxCostUsd,
+    route,
+    routeName: extras.routeName,
+    preferred: extras.preferred,
+    options,
+    classification() {
+      classification ??= classifyRequest(request, { operation });
+      return classification;
+    },
+    outputTokens() {
+      if (output === undefined) {
+        if (operation === 'embeddings') output = 0;
+        else output = request.maxTokens ?? options.outputTokens[context.classification().tier];
+      }
+      return output;
+    },
+    need() {
+      need ??= computeNeed(context);
+      return need;
+    },
+    quality(i) {
+      if (priors !== undefined) {
+        const prior = priors.get(context.classification().task, set.models[i]!.name);
+        if (prior !== undefined) return prior.quality;
+      }
+      return set.quality[i]!;
+    },
+    cost(i) {
+      const out = Math.min(context.outputTokens(), set.maxOutput[i]!);
+      return promptTokens * set.inPrice[i]! + out * set.outPrice[i]!;
+    },
+    costOf(model) {
+      const out = Math.min(context.outputTokens(), model.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+      return (promptTokens * model.prices.inputPerMTok + out * model.prices.outputPerMTok) / 1e6;
+    },
+  };
+  return context;
+}
+
+function computeNeed(context: PlanContext): Need {
+  const minContext = context.promptTokens + (context.request.maxTokens ?? 0);
+  const vision = context.hasImages && (context.set.declared & capabilityBit('vision')) !== 0;
+  if (context.operation === 'embeddings') {
+    return {
+      capability: 'embeddings',
+      bit: capabilityBit('embeddings'),
+      label: 'embeddings',
+      minTier: 0,
+      minContext,
+      vision: false,
+    };
+  }
+  const classification = context.classification();
+  const minTier = tierRank(classification.tier);
+  const task = canonicalTask(classification.task);
+  let capability = 'chat';
+  let label = 'chat';
+  if (task !== undefined && task !== 'chat' && task !== 'embeddings') {
+    const bit = capabilityBit(task);
+    if (classification.tier === 'basic') {
+      // A basic ask is within any chat model's reach; the specialist capability is for harder ones.
+      label = `chat (basic ${task})`;
+    } else if ((context.set.declared & bit) === 0) {
+      label = `chat (no candidate declares ${task})`;
+    } else {
+      capability = task;
+      label = task;
+    }
+  }
+  return { capability, bit: capabilityBit(capability), label, minTier, minContext, vision };
+}
+
+/** The signature every strategy in this folder has: a Strategy (plan.ts) plus the optional context. */
+export type PlanStrategy = (
+  request: PlanRequest,
+  candidates: readonly ModelEntry[],
+  snapshot: RoutingSnapshot,
+  registry: Registry,
+  context?: PlanContext,
+) => RoutePlan;
+
+/** The context passed in, or one built from the four Strategy arguments. */
+export function contextFor(
+  request: PlanRequest,
+  candidates: readonly ModelEntry[],
+  snapshot: RoutingSnapshot,
+  registry: Registry,
+  context: PlanContext | undefined,
+): PlanContext {
+  return context ?? createPlanContext(request, candidates, snapshot, registry);
+}
+
+/** `task=…, tier=…` of the request, or `embeddings` for an embeddings request. */
+export function describeRequest(context: PlanContext): string {
+  return context.operation === 'embeddings' ? 'embeddings' : describeClassification(context.classification());
+}
+
+/** The escalation threshold: the request's, else the route's, else the strategy default. */
+export function minConfidenceOf(context: PlanContext): number {
+  return (
+    context.request.routing?.minConfidence ?? context.route?.min_confidence ?? context.options.minConfidence
+  );
+}
+
+/** True when learned priors cover at least one of the given candidates on this request's task. */
+export function priorsCover(context: PlanContext, indices: ArrayLike<number>): boolean {
+  const priors = context.snapshot.priors;
+  if (priors === undefined) return false;
+  const task = context.classification().task;
+  for (let k = 0; k < indices.length; k++) {
+    if (priors.get(task, context.set.models[indices[k]!]!.name) !== undefined) return true;
+  }
+  return false;
+}
+
+/**
+ * The cost to rank candidate `i` by: its learned mean cost per query when priors know it (that
+ * is what the candidate costs on this kind of request), else this request's estimate.
+ */
+export function rankingCost(context: PlanContext, i: number, estimate: number): number {
+  const prior = context.snapshot.priors?.get(context.classification().task, context.set.models[i]!.name);
+  return prior?.costPerQuery ?? estimate;
+}

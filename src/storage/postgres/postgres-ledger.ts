@@ -1,0 +1,413 @@
+/**
+ * @module storage/postgres/postgres-ledger
+ * The Ledger on PostgreSQL, shared by every replica. `append()` only copies the record into an
+ * in-memory queue; a timer (`flushMs`) or a full batch (`batchSize`) sends one batch at a time
+ * as a single multi-row insert, idempotent on request id, so that two replicas, or a replay
+ * after a partial write, can never record a request twice. Deadlocks and serialization
+ * failures are retried at once (batches are sorted by request id, which makes deadlocks between
+ * replicas unlikely in the first place).
+ *
+ * Records are never dropped. When the database cannot be reached, batches go to a durable local
+ * spool (fsynced JSON lines, see storage/spool) and the ledger switches to spooling: every later
+ * batch goes there too, in order, while a replay loop probes the database with backoff and
+ * feeds the spool back oldest first. When the spool is empty the ledger writes directly again.
+ * A spool left by a previous process (a crash, or a shutdown during an outage) is replayed at
+ * start. A record PostgreSQL refuses for good (a value out of range) is set aside in the spool's
+ * `rejected.jsonl` rather than blocking the records behind it.
+ *
+ * `flush()` resolves once every record appended before it is durable: inserted in PostgreSQL,
+ * or — while the database is unreachable — fsynced to the local spool. Reads (`query`, `count`,
+ * `aggregate`, `scan`, `setFeedback`) wait until those records are in PostgreSQL itself, and
+ * fail rather than wait while the database is unreachable; `get` also answers from the queue.
+ */
+
+import path from 'node:path';
+import { escapeIdentifier, Pool, TypeOverrides } from 'pg';
+import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
+import { openSpool } from '../spool/spool.js';
+import { createSpooledDelivery } from '../spool/spooled-delivery.js';
+import { compareUsageRows } from '../usage-aggregation.js';
+import { classifyPgError } from './pg-errors.js';
+import { attemptsSql, type PgUsageRow, querySql, scanPageSql, toUsageRows, usageSql } from './pg-queries.js';
+import { attemptsById, type PgAttemptRow, type PgLedgerRow, toRecord } from './pg-rows.js';
+import { createPgWriter } from './pg-writer.js';
+
+export interface PostgresLedgerOptions {
+  /** `postgres://user:password@host:5432/database`; a `schema` query parameter picks the schema. */
+  url: string;
+  /** Schema holding the tables (created if missing); default the URL's `schema` parameter, else `public`. */
+  schema?: string;
+  /** Records per insert; default 500. */
+  batchSize?: number;
+  /** Longest a record waits in memory before a write starts; default 50 ms. */
+  flushMs?: number;
+  /** Where batches wait while the database is unreachable; default `./switchyard-spool`. One per process. */
+  spoolDir?: string;
+  /** Told about every failed write or replay; the records are kept and retried. */
+  onError?: (err: unknown) => void;
+  /** Connections in the pool; default 4. */
+  poolSize?: number;
+  /** How long opening a connection may take before the database counts as unreachable; default 5 s. */
+  connectTimeoutMs?: number;
+  /** How long one statement may take; default 30 s. */
+  queryTimeoutMs?: number;
+  /** First and longest wait between replay attempts while the database is down; default 100 ms and 5 s. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long `close()` waits for a non-empty spool to reach a database that answers again; default 10 s. */
+  closeDrainMs?: number;
+}
+
+interface Waiter {
+  /** Resolve once this many records in total are durable. */
+  target: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_WRITE_RETRY_MS = 5_000;
+const SCAN_PAGE = 1_000;
+const INT8_OID = 20;
+
+export async function createPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger> {
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
+  const flushMs = Math.max(0, options.flushMs ?? 50);
+  const onError = options.onError ?? warnWriteFailure;
+  const retryBaseMs = Math.max(1, options.retryBaseMs ?? 100);
+  const retryMaxMs = Math.max(retryBaseMs, options.retryMaxMs ?? 5_000);
+  const closeDrainMs = Math.max(0, options.closeDrainMs ?? 10_000);
+  const { connectionString, schema: urlSchema } = splitSchema(options.url);
+  const schemaName = options.schema ?? urlSchema ?? 'public';
+  const schema = escapeIdentifier(schemaName);
+
+  // BIGINT columns (timestamps, tokens, nano-dollars, counts) as numbers: all stay far below 2^53.
+  const types = new TypeOverrides();
+  types.setTypeParser(INT8_OID, Number);
+  const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
+  const pool = new Pool({
+    connectionString,
+    max: options.poolSize ?? 4,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // The server cancels a slow statement; the client gives up a little later on a dead link.
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs + 5_000,
+    keepAlive: true,
+    application_name: 'switchyard',
+    types,
+  });
+  // An idle connection that breaks (the server restarts) must not crash the process.
+  pool.on('error', report);
+  const spool = await openSpool<LedgerRecord>({
+    dir: options.spoolDir ?? path.resolve('switchyard-spool'),
+    parse: asLedgerRecord,
+  });
+
+  const writer = createPgWriter({ pool, schema: schemaName, spool, report });
+  const delivery = createSpooledDelivery<LedgerRecord>({
+    spool,
+    deliver: (records) => writer.write(records),
+    probe: async () => {
+      await pool.query('SELECT 1');
+    },
+    batchSize,
+    retryBaseMs,
+    retryMaxMs,
+    report,
+  });
+  try {
+    await writer.migrate();
+    // A spool left by a previous process (a crash, or a shutdown during an outage).
+    if (!spool.isEmpty()) delivery.replay(false);
+  } catch (err) {
+    // Down now is survivable (records spool until it answers); wrong credentials are not.
+    if (classifyPgError(err) !== 'unavailable') {
+      await pool.end().catch(() => undefined);
+      await spool.close();
+      throw err;
+    }
+    report(err);
+    delivery.replay(true);
+  }
+
+  // The queue: records [head, queue.length) are not yet durable; [head, head + inFlight) are
+  // being written.
+  let queue: LedgerRecord[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let appended = 0;
+  let durable = 0;
+  const queued = new Map<string, LedgerRecord>();
+  const waiters: Waiter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let writeFailures = 0;
+  let closing: Promise<void> | undefined;
+  let stopped = false;
+
+  function report(err: unknown): void {
+    try {
+      onError(err);
+    } catch {
+      // A throwing error handler must not break the write loop.
+    }
+  }
+
+  // ---- the memory queue --------------------------------------------------------------------
+
+  function scheduleTimer(delayMs: number): void {
+    if (timer !== undefined || immediate !== undefined) return;
+    timer = setTimeout(writeStep, delayMs);
+    // A queued write must not keep a CLI process alive; servers call close() on shutdown.
+    timer.unref();
+  }
+
+  function scheduleNow(): void {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    immediate ??= setImmediate(writeStep);
+  }
+
+  function writeStep(): void {
+    timer = undefined;
+    immediate = undefined;
+    if (inFlight > 0) return;
+    const waiting = queue.length - head;
+    if (waiting === 0) return;
+    const n = Math.min(batchSize, waiting);
+    const batch = queue.slice(head, head + n);
+    inFlight = n;
+    delivery.write(batch).then(
+      () => written(batch),
+      (err: unknown) => writeFailed(err),
+    );
+  }
+
+  function written(batch: readonly LedgerRecord[]): void {
+    inFlight = 0;
+    writeFailures = 0;
+    head += batch.length;
+    durable += batch.length;
+    for (const record of batch) if (queued.get(record.requestId) === record) queued.delete(record.requestId);
+    if (head > 1_024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i];
+      if (waiter !== undefined && waiter.target <= durable) {
+        waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+    const left = queue.length - head;
+    if (left === 0) return;
+    if (left >= batchSize || waiters.length > 0) scheduleNow();
+    else scheduleTimer(flushMs);
+  }
+
+  /** Neither the database nor the spool took the batch (a full disk): keep it and retry. */
+  function writeFailed(err: unknown): void {
+    inFlight = 0;
+    writeFailures++;
+    report(err);
+    for (const waiter of waiters.splice(0)) waiter.reject(err);
+    if (stopped) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    scheduleTimer(Math.min(MAX_WRITE_RETRY_MS, flushMs * 2 ** writeFailures + 10));
+  }
+
+  function flush(): Promise<void> {
+    if (appended === durable) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      waiters.push({ target: appended, resolve, reject });
+      if (inFlight === 0) scheduleNow();
+    });
+  }
+
+  /** Resolves once every record appended so far is in PostgreSQL itself; rejects while it is unreachable. */
+  async function settled(): Promise<void> {
+    await flush();
+    await delivery.drained();
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  async function withAttempts(rows: readonly PgLedgerRow[]): Promise<LedgerRecord[]> {
+    if (rows.length === 0) return [];
+    const statement = attemptsSql(
+      schema,
+      rows.map((row) => row.request_id),
+    );
+    const attempts = attemptsById((await pool.query<PgAttemptRow>(statement.text, statement.values)).rows);
+    return rows.map((row) => toRecord(row, attempts.get(row.request_id) ?? []));
+  }
+
+  async function* scan(query: LedgerQuery): AsyncGenerator<LedgerRecord> {
+    await settled();
+    let left = query.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(query.limit));
+    let after: [number, string] | undefined;
+    while (left > 0) {
+      const size = Math.min(SCAN_PAGE, left);
+      const statement = scanPageSql(schema, query, after, size);
+      const { rows } = await pool.query<PgLedgerRow>(statement.text, statement.values);
+      if (rows.length === 0) return;
+      yield* await withAttempts(rows);
+      const last = rows[rows.length - 1] as PgLedgerRow;
+      after = [last.timestamp, last.request_id];
+      left -= rows.length;
+      if (rows.length < size) return;
+    }
+  }
+
+  async function aggregate(query: UsageQuery): Promise<UsageRow[]> {
+    const statement = usageSql(schema, query);
+    await settled();
+    const { rows } = await pool.query<PgUsageRow>(statement.text, statement.values);
+    const by = query.by ?? [];
+    return toUsageRows(rows, query).sort((a, b) => compareUsageRows(a, b, by));
+  }
+
+  return {
+    append(record) {
+      if (closing !== undefined) throw new Error('ledger is closed');
+      if (queued.has(record.requestId)) return;
+      const copy = copyRecord(record);
+      queued.set(copy.requestId, copy);
+      queue.push(copy);
+      appended++;
+      // While a failed batch waits for its retry, the retry timer drives the queue.
+      if (writeFailures > 0) return;
+      if (queue.length - head >= batchSize) scheduleNow();
+      else scheduleTimer(flushMs);
+    },
+
+    flush,
+
+    async get(requestId) {
+      let row: PgLedgerRow | undefined;
+      try {
+        const result = await pool.query<PgLedgerRow>(`SELECT * FROM ${schema}.ledger WHERE request_id = $1`, [
+          requestId,
+        ]);
+        row = result.rows[0];
+      } catch (err) {
+        const waiting = queued.get(requestId);
+        if (waiting !== undefined) return copyRecord(waiting);
+        throw err;
+      }
+      // The table first: a queued record whose id is already written is a duplicate to ignore.
+      if (row !== undefined) return (await withAttempts([row]))[0];
+      const waiting = queued.get(requestId);
+      return waiting === undefined ? undefined : copyRecord(waiting);
+    },
+
+    async query(query) {
+      await settled();
+      const statement = querySql(schema, query);
+      const { rows } = await pool.query<PgLedgerRow>(statement.text, statement.values);
+      return withAttempts(rows);
+    },
+
+    async count() {
+      await settled();
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${schema}.ledger`);
+      return rows[0]?.n ?? 0;
+    },
+
+    async setFeedback(requestId, rating, comment) {
+      await settled();
+      const result = await pool.query(
+        `UPDATE ${schema}.ledger SET feedback_rating = $1, feedback_comment = $2 WHERE request_id = $3`,
+        [rating, comment ?? null, requestId],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    aggregate,
+    scan,
+
+    close() {
+      closing ??= (async () => {
+        let failure: unknown;
+        try {
+          await flush();
+          // Give a database that answers again a moment to take the spool before the process goes.
+          await within(closeDrainMs, delivery.drained());
+        } catch (err) {
+          if (appended > durable) {
+            failure = new Error(
+              `ledger closed with ${appended - durable} records it could neither write nor spool`,
+              { cause: err },
+            );
+          }
+        }
+        stopped = true;
+        if (timer !== undefined) clearTimeout(timer);
+        if (immediate !== undefined) clearImmediate(immediate);
+        timer = undefined;
+        immediate = undefined;
+        await delivery.stop();
+        await pool.end().catch(report);
+        await spool.close();
+        if (failure !== undefined) throw failure;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Takes a `schema` query parameter out of the URL: node-postgres would not know what to do with it. */
+function splitSchema(url: string): { connectionString: string; schema: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, schema: undefined };
+  }
+  const schema = parsed.searchParams.get('schema');
+  if (schema === null) return { connectionString: url, schema: undefined };
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema: schema || undefined };
+}
+
+/** A spooled line is trusted only as far as its shape; PostgreSQL checks the values. */
+function asLedgerRecord(value: unknown): LedgerRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Partial<LedgerRecord>;
+  if (typeof record.requestId !== 'string' || typeof record.timestamp !== 'number') return undefined;
+  if (!Array.isArray(record.attempts)) return undefined;
+  return value as LedgerRecord;
+}
+
+function copyRecord(record: LedgerRecord): LedgerRecord {
+  const copy: LedgerRecord = { ...record, attempts: record.attempts.map((a) => ({ ...a })) };
+  if (record.tags !== undefined) copy.tags = [...record.tags];
+  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
+  return copy;
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(ms: number, promise: Promise<void>): Promise<void> {
+  let timeout: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+function warnWriteFailure(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.emitWarning(
+    `PostgreSQL ledger: ${message}; records are kept and retried`,
+    'SwitchyardLedgerWarning',
+  );
+}

@@ -1,0 +1,206 @@
+/**
+ * @module storage/sqlite/sqlite-counter-store
+ * The CounterStore made durable in SQLite, for a gateway running as one process. The counters
+ * live in memory — every check-and-add is the memory store's, atomic on the event loop and
+ * microseconds long — and their changes are written behind, one transaction every `flushMs`,
+ * off the caller's stack: a budget check never waits on the disk (a synchronous SQLite write per
+ * request would cost more than the rest of the gateway's work). At start the store reloads spend,
+ * unexpired reservations and rate windows, so a restart neither forgets what was spent nor frees
+ * what in-flight requests held; a crash loses at most the last `flushMs` of changes (the ledger
+ * still has every request). A reservation settled before its flush never reaches the disk.
+ *
+ * One process owns the counters of a database file: several gateways on one file would each
+ * count alone. Replicas share budgets and rate limits through Redis (DESIGN.md §5).
+ */
+
+import Database from 'better-sqlite3';
+import type { CounterStore } from '../admission-ports.js';
+import {
+  type CounterJournal,
+  type CounterSnapshot,
+  createMemoryCounterStore,
+} from '../memory/memory-counter-store.js';
+import { type Migration, runMigrations } from './migrations.js';
+
+export const COUNTER_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'counters, reservations and rate windows',
+    sql: `
+      CREATE TABLE counter_values (
+        key  TEXT PRIMARY KEY,
+        used INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE counter_reservations (
+        id         TEXT PRIMARY KEY,
+        key        TEXT NOT NULL,
+        amount     INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE counter_windows (
+        key       TEXT NOT NULL,
+        window_ms INTEGER NOT NULL,
+        start     INTEGER NOT NULL,
+        previous  INTEGER NOT NULL,
+        current   INTEGER NOT NULL,
+        PRIMARY KEY (key, window_ms)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export interface SqliteCounterStoreOptions {
+  /** Database file, or an open connection to share (e.g. with the key store). */
+  path?: string;
+  db?: Database.Database;
+  now?: () => number;
+  /** How long a lapsed reservation can still be settled; default one hour. */
+  lapseGraceMs?: number;
+  /** Longest a change waits in memory before it is written; default 100 ms. */
+  flushMs?: number;
+  /** Told about a failed write; the changes stay pending and are written with the next batch. */
+  onError?: (error: unknown) => void;
+}
+
+/** Opens (or shares) a database for the admission stores: WAL, synchronous=NORMAL, a busy timeout. */
+export function openAdmissionDatabase(path: string, busyTimeoutMs = 1_000): Database.Database {
+  const db = new Database(path, { timeout: busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+const HOUR_MS = 3_600_000;
+
+interface WindowRow {
+  key: string;
+  windowMs: number;
+  start: number;
+  previous: number;
+  current: number;
+}
+
+export function createSqliteCounterStore(options: SqliteCounterStoreOptions): CounterStore {
+  const owned = options.db === undefined;
+  const db = options.db ?? openAdmissionDatabase(options.path ?? ':memory:');
+  runMigrations(db, 'counters', COUNTER_MIGRATIONS);
+  const flushMs = Math.max(0, options.flushMs ?? 100);
+  const onError =
+    options.onError ?? ((error: unknown) => process.emitWarning(`counter write failed: ${error}`));
+
+  const now = options.now ?? Date.now;
+  // Reservations past their grace period will never be settled: forget them before loading.
+  db.prepare<[number]>('DELETE FROM counter_reservations WHERE expires_at <= ?').run(
+    now() - (options.lapseGraceMs ?? HOUR_MS),
+  );
+  const initial: CounterSnapshot = {
+    counters: db.prepare<[], { key: string; used: number }>('SELECT key, used FROM counter_values').all(),
+    reservations: db
+      .prepare<[], CounterSnapshot['reservations'][number]>(
+        'SELECT id, key, amount, expires_at AS expiresAt FROM counter_reservations',
+      )
+      .all(),
+    windows: db
+      .prepare<[], WindowRow>(
+        'SELECT key, window_ms AS windowMs, start, previous, current FROM counter_windows',
+      )
+      .all(),
+  };
+
+  const upsertUsed = db.prepare<[string, number]>(
+    'INSERT INTO counter_values (key, used) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET used = excluded.used',
+  );
+  const insertReservation = db.prepare<[string, string, number, number]>(
+    'INSERT OR REPLACE INTO counter_reservations (id, key, amount, expires_at) VALUES (?, ?, ?, ?)',
+  );
+  const deleteReservation = db.prepare<[string]>('DELETE FROM counter_reservations WHERE id = ?');
+  const upsertWindow = db.prepare<[string, number, number, number, number]>(
+    `INSERT INTO counter_windows (key, window_ms, start, previous, current) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (key, window_ms) DO UPDATE SET start = excluded.start, previous = excluded.previous, current = excluded.current`,
+  );
+
+  // Pending changes, newest value per row: a counter or window changed a thousand times between
+  // two flushes is written once, and a reservation made and settled between them not at all.
+  let used = new Map<string, number>();
+  let added = new Map<string, [key: string, amount: number, expiresAt: number]>();
+  let removed = new Set<string>();
+  let windows = new Map<string, WindowRow>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const write = db.transaction(
+    (
+      pendingUsed: Map<string, number>,
+      pendingAdded: Map<string, [string, number, number]>,
+      pendingRemoved: Set<string>,
+      pendingWindows: Map<string, WindowRow>,
+    ) => {
+      for (const [key, value] of pendingUsed) upsertUsed.run(key, value);
+      for (const [id, [key, amount, expiresAt]] of pendingAdded)
+        insertReservation.run(id, key, amount, expiresAt);
+      for (const id of pendingRemoved) deleteReservation.run(id);
+      for (const w of pendingWindows.values())
+        upsertWindow.run(w.key, w.windowMs, w.start, w.previous, w.current);
+    },
+  );
+
+  function flush(): void {
+    timer = undefined;
+    if (used.size + added.size + removed.size + windows.size === 0) return;
+    const batch = [used, added, removed, windows] as const;
+    used = new Map();
+    added = new Map();
+    removed = new Set();
+    windows = new Map();
+    try {
+      write.immediate(...batch);
+    } catch (error) {
+      // Put the batch back under anything newer, to be written with the next one.
+      for (const [key, value] of batch[0]) if (!used.has(key)) used.set(key, value);
+      for (const [id, row] of batch[1]) if (!removed.has(id)) added.set(id, row);
+      for (const id of batch[2]) removed.add(id);
+      for (const [id, row] of batch[3]) if (!windows.has(id)) windows.set(id, row);
+      onError(error);
+      schedule();
+    }
+  }
+
+  function schedule(): void {
+    if (timer !== undefined) return;
+    timer = setTimeout(flush, flushMs);
+    timer.unref();
+  }
+
+  const journal: CounterJournal = {
+    used(key, value) {
+      used.set(key, value);
+      schedule();
+    },
+    reserved(id, key, amount, expiresAt) {
+      added.set(id, [key, amount, expiresAt]);
+      schedule();
+    },
+    removed(id) {
+      if (!added.delete(id)) removed.add(id);
+      schedule();
+    },
+    window(key, windowMs, start, previous, current) {
+      windows.set(`${windowMs}\u0000${key}`, { key, windowMs, start, previous, current });
+      schedule();
+    },
+  };
+
+  return createMemoryCounterStore({
+    journal,
+    initial,
+    now,
+    ...(options.lapseGraceMs === undefined ? {} : { lapseGraceMs: options.lapseGraceMs }),
+    async onClose() {
+      if (timer !== undefined) clearTimeout(timer);
+      flush();
+      if (timer !== undefined) clearTimeout(timer);
+      if (owned) db.close();
+    },
+  });
+}
