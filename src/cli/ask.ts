@@ -108,6 +108,8 @@ export async function askCommand(options: AskOptions): Promise<void> {
       secrets: environmentSecrets(),
       // Keep the terminal for the answer: in-process logs go to stderr, warnings only.
       logDestination: process.stderr,
+      // A one-shot run must not start a worker that claims queued jobs.
+      jobs: false,
     });
     try {
       result = await orchestrate(gateway, input);
