@@ -7,7 +7,7 @@
  * headers from config are added last and win, which is how `anthropic-beta` flags are sent.
  */
 
-import { GatewayError } from '../../core/errors.js';
+import { parseBaseUrl } from '../shared/base-url.js';
 import type { UpstreamTarget } from '../spec.js';
 
 export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
@@ -19,34 +19,13 @@ interface ParsedBase {
   root: string;
 }
 
-const parsedBases = new Map<string, ParsedBase>();
-/** Base URLs come from config, so a handful; the bound only guards against misuse. */
-const MAX_PARSED_BASES = 1024;
-
-/** Splits a base URL once per distinct URL: `new URL()` per request would be wasted work. */
+/** The base split once (shared parser); a trailing `/v1` is accepted and dropped. */
 function parseBase(target: UpstreamTarget): ParsedBase {
-  const baseUrl = target.baseUrl === '' ? DEFAULT_ANTHROPIC_BASE_URL : target.baseUrl;
-  const cached = parsedBases.get(baseUrl);
-  if (cached !== undefined) return cached;
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (cause) {
-    throw new GatewayError('INTERNAL', `provider ${target.provider} has an invalid base URL`, {
-      retryable: true,
-      details: { provider: target.provider },
-      cause,
-    });
-  }
-  let root = url.pathname;
-  let end = root.length;
-  while (end > 0 && root.charCodeAt(end - 1) === 47 /* / */) end--;
-  root = root.slice(0, end);
-  if (root.endsWith('/v1')) root = root.slice(0, -3);
-  const parsed: ParsedBase = { origin: url.origin, root };
-  if (parsedBases.size >= MAX_PARSED_BASES) parsedBases.clear();
-  parsedBases.set(baseUrl, parsed);
-  return parsed;
+  const base = parseBaseUrl(
+    target.baseUrl === '' ? DEFAULT_ANTHROPIC_BASE_URL : target.baseUrl,
+    target.provider,
+  );
+  return { origin: base.origin, root: base.path.endsWith('/v1') ? base.path.slice(0, -3) : base.path };
 }
 
 export interface AnthropicEndpoint {

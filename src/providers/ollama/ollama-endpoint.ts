@@ -6,7 +6,7 @@
  * key; ollama.com takes `Authorization: Bearer <key>`. Static headers from config win.
  */
 
-import { GatewayError } from '../../core/errors.js';
+import { parseBaseUrl } from '../shared/base-url.js';
 import type { UpstreamTarget } from '../spec.js';
 
 export const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434';
@@ -27,35 +27,14 @@ interface ParsedBase {
   search: string;
 }
 
-const parsedBases = new Map<string, ParsedBase>();
-/** Base URLs come from config, so a handful; the bound only guards against misuse. */
-const MAX_PARSED_BASES = 1024;
-
-/** Splits a base URL once per distinct URL rather than once per request. */
+/** The base split once (shared parser), with Ollama's `/api` root appended unless already there. */
 function parseBase(baseUrl: string, target: UpstreamTarget): ParsedBase {
-  const cached = parsedBases.get(baseUrl);
-  if (cached !== undefined) return cached;
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (cause) {
-    throw new GatewayError('INTERNAL', `provider ${target.provider} has an invalid base URL`, {
-      retryable: true,
-      details: { provider: target.provider },
-      cause,
-    });
-  }
-  let end = url.pathname.length;
-  while (end > 0 && url.pathname.charCodeAt(end - 1) === 47 /* / */) end--;
-  const path = url.pathname.slice(0, end);
-  const parsed: ParsedBase = {
-    origin: url.origin,
-    apiPath: path.endsWith('/api') ? path : `${path}/api`,
-    search: url.search,
+  const base = parseBaseUrl(baseUrl, target.provider);
+  return {
+    origin: base.origin,
+    apiPath: base.path.endsWith('/api') ? base.path : `${base.path}/api`,
+    search: base.search,
   };
-  if (parsedBases.size >= MAX_PARSED_BASES) parsedBases.clear();
-  parsedBases.set(baseUrl, parsed);
-  return parsed;
 }
 
 export function resolveOllamaEndpoint(

@@ -45,6 +45,7 @@
  */
 
 import { GatewayError } from '../../core/errors.js';
+import { type BaseUrl, parseBaseUrl } from '../shared/base-url.js';
 import type { UpstreamTarget } from '../spec.js';
 
 export type OpenAIPresetType = 'openai' | 'azure' | 'github' | 'huggingface';
@@ -76,40 +77,10 @@ export interface OpenAIEndpoint {
   forwardsMetadata: boolean;
 }
 
-interface ParsedBase {
-  origin: string;
-  /** Path without a trailing slash ('' for the root). */
-  path: string;
-  /** Query string of the base URL, with its `?`, or ''. */
-  search: string;
-}
+type ParsedBase = BaseUrl;
 
-const parsedBases = new Map<string, ParsedBase>();
-/** Base URLs come from config, so a handful; the bound only guards against misuse. */
-const MAX_PARSED_BASES = 1024;
-
-/** Splits a base URL once per distinct URL: `new URL()` per request would be wasted work. */
 function parseBase(baseUrl: string, target: UpstreamTarget): ParsedBase {
-  const cached = parsedBases.get(baseUrl);
-  if (cached !== undefined) return cached;
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (cause) {
-    throw new GatewayError('INTERNAL', `provider ${target.provider} has an invalid base URL`, {
-      retryable: true,
-      details: { provider: target.provider },
-      cause,
-    });
-  }
-  let path = url.pathname;
-  let end = path.length;
-  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
-  path = path.slice(0, end);
-  const parsed: ParsedBase = { origin: url.origin, path, search: url.search };
-  if (parsedBases.size >= MAX_PARSED_BASES) parsedBases.clear();
-  parsedBases.set(baseUrl, parsed);
-  return parsed;
+  return parseBaseUrl(baseUrl, target.provider);
 }
 
 function baseFor(target: UpstreamTarget): ParsedBase {
