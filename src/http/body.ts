@@ -1,11 +1,16 @@
 /**
  * @module http/body
  * Reads a JSON request body with a hard size limit: a declared Content-Length over the limit is
- * refused before any byte is read, and a chunked body is cut off as soon as it passes it.
+ * refused before any byte is read, and a chunked body is cut off as soon as it passes it. Nesting
+ * deeper than {@link MAX_JSON_DEPTH} is refused by a byte scan before `JSON.parse`, whose recursion
+ * would otherwise overflow the stack on a body of a few kilobytes of brackets.
  */
 
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../core/errors.js';
+
+/** No legitimate request nests deeper; tool schemas stay far below this. */
+export const MAX_JSON_DEPTH = 64;
 
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = req.headers['content-length'];
@@ -20,8 +25,13 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     chunks.push(chunk as Buffer);
   }
   if (size === 0) throw new GatewayError('INVALID_REQUEST', 'the request body is empty; send a JSON object');
-  const text =
-    chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
+    throw new GatewayError('INVALID_REQUEST', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      details: { field: 'body', max_depth: MAX_JSON_DEPTH },
+    });
+  }
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text);
   } catch {
@@ -36,4 +46,22 @@ function tooLarge(limitBytes: number): GatewayError {
   return new GatewayError('PAYLOAD_TOO_LARGE', `the request body is larger than ${limitBytes} bytes`, {
     details: { limit_bytes: limitBytes, hint: 'raise server.body_limit_mb to accept larger bodies' },
   });
+}
+
+/** True when brackets outside strings nest deeper than `max`; one pass, no allocation. */
+export function jsonDepthExceeds(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
 }

@@ -3,7 +3,8 @@
  * The HTTP front door on plain node:http (no framework on the hot path): match the route,
  * check the caller's access (asynchronously only for a virtual key), run the handler, and turn
  * anything thrown into the error envelope. A client that disconnects aborts its request's
- * upstream call.
+ * upstream call. CORS is off unless `server.cors_origins` lists origins: only those get
+ * `access-control-allow-origin` and a preflight answer, and credentials are never allowed.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,8 +32,10 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
   const bodyLimitBytes = Math.floor(gateway.config.server.body_limit_mb * 1024 * 1024);
   const requestTimeoutMs = gateway.config.server.request_timeout_ms;
   const { redactor, logger } = gateway;
+  const corsOrigins = new Set(gateway.config.server.cors_origins);
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (corsOrigins.size > 0 && applyCors(corsOrigins, req, res)) return;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -105,6 +108,33 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     if (caller instanceof Promise) void caller.then(run, refuse);
     else run(caller);
   };
+}
+
+const CORS_METHODS = 'GET, POST, DELETE, OPTIONS';
+const CORS_HEADERS = 'authorization, content-type, x-api-key, x-request-id';
+
+/**
+ * Marks the response readable by an allowed origin; answers a preflight from one and returns true.
+ * An origin not listed gets no CORS header at all, so the browser blocks it.
+ */
+function applyCors(origins: ReadonlySet<string>, req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const any = origins.has('*');
+  if (!any && !origins.has(origin)) return false;
+  res.setHeader('access-control-allow-origin', any ? '*' : origin);
+  if (!any) res.setHeader('vary', 'origin');
+  if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) return false;
+  res.writeHead(204, {
+    'access-control-allow-methods': CORS_METHODS,
+    // The origin is trusted, so the headers it asks for (x-switchyard-* among them) are allowed.
+    'access-control-allow-headers': req.headers['access-control-request-headers'] ?? CORS_HEADERS,
+    'access-control-max-age': '600',
+    'content-length': 0,
+  });
+  res.end();
+  req.resume();
+  return true;
 }
 
 export interface RunningServer {
