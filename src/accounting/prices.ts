@@ -14,5 +14,3 @@ export interface Prices {
   /** Reasoning tokens, when priced apart from output; defaults to the output price. */
   reasoningPerMTok?: number;
 }
-
-export const FREE: Readonly<Prices> = Object.freeze({ inputPerMTok: 0, outputPerMTok: 0 });

@@ -18,23 +18,3 @@ export interface Usage {
 }
 
 export const ZERO_USAGE: Readonly<Usage> = Object.freeze({ inputTokens: 0, outputTokens: 0 });
-
-export function totalTokens(usage: Usage): number {
-  return usage.inputTokens + usage.outputTokens;
-}
-
-/** Adds two usages class by class; the sum is estimated if either part is. */
-export function addUsage(a: Usage, b: Usage): Usage {
-  const sum: Usage = {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-  };
-  const cached = (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0);
-  const cacheWrite = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
-  const reasoning = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
-  if (cached > 0) sum.cachedInputTokens = cached;
-  if (cacheWrite > 0) sum.cacheWriteTokens = cacheWrite;
-  if (reasoning > 0) sum.reasoningTokens = reasoning;
-  if (a.estimated || b.estimated) sum.estimated = true;
-  return sum;
-}

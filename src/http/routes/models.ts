@@ -6,7 +6,7 @@
  */
 
 import { GatewayError } from '../../core/errors.js';
-import type { ModelEntry, Registry } from '../../registry/registry.js';
+import type { ModelEntry } from '../../registry/registry.js';
 import type { HttpContext } from '../context.js';
 import { sendJson } from '../respond.js';
 
@@ -116,8 +116,4 @@ export function modelStatus(http: HttpContext): void {
       in_flight: http.gateway.inFlight(d.id),
     })),
   });
-}
-
-export function modelNames(registry: Registry): string[] {
-  return [...registry.models.keys()];
 }
