@@ -6,8 +6,9 @@
  * records are evicted past `maxRecords` (an evicted id could then be recorded again).
  */
 
-import type { AttemptRecord, Ledger, LedgerQuery, LedgerRecord } from '../ports.js';
+import type { Ledger, LedgerQuery, LedgerRecord } from '../ports.js';
 import { aggregateRecords } from '../usage-aggregation.js';
+import { copyRecord } from '../write-behind.js';
 
 export interface MemoryLedgerOptions {
   /** Records kept before the oldest are evicted; default 100,000. */
@@ -86,15 +87,4 @@ function newestFirst(a: LedgerRecord, b: LedgerRecord): number {
 
 function oldestFirst(a: LedgerRecord, b: LedgerRecord): number {
   return -newestFirst(a, b);
-}
-
-function copyRecord(record: LedgerRecord): LedgerRecord {
-  const copy: LedgerRecord = { ...record, attempts: record.attempts.map(copyAttempt) };
-  if (record.tags !== undefined) copy.tags = [...record.tags];
-  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
-  return copy;
-}
-
-function copyAttempt(attempt: AttemptRecord): AttemptRecord {
-  return { ...attempt };
 }

@@ -27,6 +27,7 @@ import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '..
 import { openSpool } from '../spool/spool.js';
 import { createSpooledDelivery } from '../spool/spooled-delivery.js';
 import { compareUsageRows } from '../usage-aggregation.js';
+import { copyRecord, createWriteBehind } from '../write-behind.js';
 import { classifyPgError } from './pg-errors.js';
 import { attemptsSql, type PgUsageRow, querySql, scanPageSql, toUsageRows, usageSql } from './pg-queries.js';
 import { attemptsById, type PgAttemptRow, type PgLedgerRow, toRecord } from './pg-rows.js';
@@ -56,13 +57,6 @@ export interface PostgresLedgerOptions {
   retryMaxMs?: number;
   /** How long `close()` waits for a non-empty spool to reach a database that answers again; default 10 s. */
   closeDrainMs?: number;
-}
-
-interface Waiter {
-  /** Resolve once this many records in total are durable. */
-  target: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 const MAX_WRITE_RETRY_MS = 5_000;
@@ -129,20 +123,7 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
     delivery.replay(true);
   }
 
-  // The queue: records [head, queue.length) are not yet durable; [head, head + inFlight) are
-  // being written.
-  let queue: LedgerRecord[] = [];
-  let head = 0;
-  let inFlight = 0;
-  let appended = 0;
-  let durable = 0;
-  const queued = new Map<string, LedgerRecord>();
-  const waiters: Waiter[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
-  let writeFailures = 0;
   let closing: Promise<void> | undefined;
-  let stopped = false;
 
   function report(err: unknown): void {
     try {
@@ -152,80 +133,16 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
     }
   }
 
-  // ---- the memory queue --------------------------------------------------------------------
+  // ---- the memory queue: durable means in PostgreSQL or, while it is down, in the spool ----
 
-  function scheduleTimer(delayMs: number): void {
-    if (timer !== undefined || immediate !== undefined) return;
-    timer = setTimeout(writeStep, delayMs);
-    // A queued write must not keep a CLI process alive; servers call close() on shutdown.
-    timer.unref();
-  }
-
-  function scheduleNow(): void {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    immediate ??= setImmediate(writeStep);
-  }
-
-  function writeStep(): void {
-    timer = undefined;
-    immediate = undefined;
-    if (inFlight > 0) return;
-    const waiting = queue.length - head;
-    if (waiting === 0) return;
-    const n = Math.min(batchSize, waiting);
-    const batch = queue.slice(head, head + n);
-    inFlight = n;
-    delivery.write(batch).then(
-      () => written(batch),
-      (err: unknown) => writeFailed(err),
-    );
-  }
-
-  function written(batch: readonly LedgerRecord[]): void {
-    inFlight = 0;
-    writeFailures = 0;
-    head += batch.length;
-    durable += batch.length;
-    for (const record of batch) if (queued.get(record.requestId) === record) queued.delete(record.requestId);
-    if (head > 1_024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const waiter = waiters[i];
-      if (waiter !== undefined && waiter.target <= durable) {
-        waiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-    const left = queue.length - head;
-    if (left === 0) return;
-    if (left >= batchSize || waiters.length > 0) scheduleNow();
-    else scheduleTimer(flushMs);
-  }
-
-  /** Neither the database nor the spool took the batch (a full disk): keep it and retry. */
-  function writeFailed(err: unknown): void {
-    inFlight = 0;
-    writeFailures++;
-    report(err);
-    for (const waiter of waiters.splice(0)) waiter.reject(err);
-    if (stopped) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    scheduleTimer(Math.min(MAX_WRITE_RETRY_MS, flushMs * 2 ** writeFailures + 10));
-  }
-
-  function flush(): Promise<void> {
-    if (appended === durable) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      waiters.push({ target: appended, resolve, reject });
-      if (inFlight === 0) scheduleNow();
-    });
-  }
+  const pending = createWriteBehind({
+    write: (batch) => delivery.write(batch),
+    batchSize,
+    flushMs,
+    maxRetryMs: MAX_WRITE_RETRY_MS,
+    report,
+  });
+  const flush = () => pending.flush();
 
   /** Resolves once every record appended so far is in PostgreSQL itself; rejects while it is unreachable. */
   async function settled(): Promise<void> {
@@ -273,15 +190,7 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
   return {
     append(record) {
       if (closing !== undefined) throw new Error('ledger is closed');
-      if (queued.has(record.requestId)) return;
-      const copy = copyRecord(record);
-      queued.set(copy.requestId, copy);
-      queue.push(copy);
-      appended++;
-      // While a failed batch waits for its retry, the retry timer drives the queue.
-      if (writeFailures > 0) return;
-      if (queue.length - head >= batchSize) scheduleNow();
-      else scheduleTimer(flushMs);
+      pending.append(record);
     },
 
     flush,
@@ -294,13 +203,13 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
         ]);
         row = result.rows[0];
       } catch (err) {
-        const waiting = queued.get(requestId);
+        const waiting = pending.queued(requestId);
         if (waiting !== undefined) return copyRecord(waiting);
         throw err;
       }
       // The table first: a queued record whose id is already written is a duplicate to ignore.
       if (row !== undefined) return (await withAttempts([row]))[0];
-      const waiting = queued.get(requestId);
+      const waiting = pending.queued(requestId);
       return waiting === undefined ? undefined : copyRecord(waiting);
     },
 
@@ -337,18 +246,14 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
           // Give a database that answers again a moment to take the spool before the process goes.
           await within(closeDrainMs, delivery.drained());
         } catch (err) {
-          if (appended > durable) {
+          if (pending.pending > 0) {
             failure = new Error(
-              `ledger closed with ${appended - durable} records it could neither write nor spool`,
+              `ledger closed with ${pending.pending} records it could neither write nor spool`,
               { cause: err },
             );
           }
         }
-        stopped = true;
-        if (timer !== undefined) clearTimeout(timer);
-        if (immediate !== undefined) clearImmediate(immediate);
-        timer = undefined;
-        immediate = undefined;
+        pending.stop();
         await delivery.stop();
         await pool.end().catch(report);
         await spool.close();
@@ -380,13 +285,6 @@ function asLedgerRecord(value: unknown): LedgerRecord | undefined {
   if (typeof record.requestId !== 'string' || typeof record.timestamp !== 'number') return undefined;
   if (!Array.isArray(record.attempts)) return undefined;
   return value as LedgerRecord;
-}
-
-function copyRecord(record: LedgerRecord): LedgerRecord {
-  const copy: LedgerRecord = { ...record, attempts: record.attempts.map((a) => ({ ...a })) };
-  if (record.tags !== undefined) copy.tags = [...record.tags];
-  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
-  return copy;
 }
 
 /** Waits for `promise`, but no longer than `ms`. */

@@ -16,10 +16,10 @@
 import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
+import { copyRecord, createWriteBehind } from '../write-behind.js';
 import {
   type AttemptRow,
   type LedgerRow,
-  type RecordRows,
   type SqlValue,
   toRecord,
   toRows,
@@ -51,13 +51,6 @@ export interface SqliteLedgerOptions {
   busyTimeoutMs?: number;
   /** Open an existing ledger for reading only: no migrations, no writer thread, appends refused. */
   readonly?: boolean;
-}
-
-interface Waiter {
-  /** Resolve once this many records in total have been written. */
-  target: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -122,85 +115,6 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
   );
   const queryStatements = new Map<string, Database.Statement<unknown[], LedgerRow>>();
 
-  // The queue: records [head, queue.length) are not yet written; [head, head + inFlight) are
-  // with the writer.
-  let queue: LedgerRecord[] = [];
-  let head = 0;
-  let inFlight = 0;
-  let appended = 0;
-  let written = 0;
-  const queued = new Map<string, LedgerRecord>();
-  const waiters: Waiter[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
-  let failures = 0;
-  let closing: Promise<void> | undefined;
-
-  function scheduleTimer(delayMs: number): void {
-    if (timer !== undefined || immediate !== undefined) return;
-    timer = setTimeout(writeStep, delayMs);
-    // A queued write must not keep a CLI process alive; servers call close() on shutdown.
-    timer.unref();
-  }
-
-  function scheduleNow(): void {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    immediate ??= setImmediate(writeStep);
-  }
-
-  function writeStep(): void {
-    timer = undefined;
-    immediate = undefined;
-    // The completion of the batch in flight schedules the next one.
-    if (inFlight > 0) return;
-    const waiting = queue.length - head;
-    if (waiting === 0) return;
-    const n = Math.min(batchSize, waiting);
-    const batch = queue.slice(head, head + n);
-    const rows: RecordRows[] = batch.map(toRows);
-    inFlight = n;
-    writer.write(rows).then(
-      () => succeeded(batch),
-      (err: unknown) => failed(err),
-    );
-  }
-
-  function succeeded(batch: readonly LedgerRecord[]): void {
-    inFlight = 0;
-    failures = 0;
-    head += batch.length;
-    written += batch.length;
-    for (const record of batch) if (queued.get(record.requestId) === record) queued.delete(record.requestId);
-    if (head > 1_024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      const waiter = waiters[i];
-      if (waiter !== undefined && waiter.target <= written) {
-        waiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-    const left = queue.length - head;
-    if (left === 0) return;
-    if (left >= batchSize || waiters.length > 0) scheduleNow();
-    else scheduleTimer(flushMs);
-  }
-
-  function failed(err: unknown): void {
-    inFlight = 0;
-    failures++;
-    report(err);
-    for (const waiter of waiters.splice(0)) waiter.reject(err);
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    scheduleTimer(Math.min(MAX_RETRY_DELAY_MS, flushMs * 2 ** failures + 10));
-  }
-
   function report(err: unknown): void {
     try {
       onError(err);
@@ -209,13 +123,15 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     }
   }
 
-  function flush(): Promise<void> {
-    if (appended === written) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      waiters.push({ target: appended, resolve, reject });
-      scheduleNow();
-    });
-  }
+  const pending = createWriteBehind({
+    write: (batch) => writer.write(batch.map(toRows)),
+    batchSize,
+    flushMs,
+    maxRetryMs: MAX_RETRY_DELAY_MS,
+    report,
+  });
+  const flush = () => pending.flush();
+  let closing: Promise<void> | undefined;
 
   function queryStatement(query: LedgerQuery): Database.Statement<unknown[], LedgerRow> {
     const where: string[] = [];
@@ -314,15 +230,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     append(record) {
       if (options.readonly) throw new Error('ledger is read-only');
       if (closing !== undefined) throw new Error('ledger is closed');
-      if (queued.has(record.requestId)) return;
-      const copy = copyRecord(record);
-      queued.set(copy.requestId, copy);
-      queue.push(copy);
-      appended++;
-      // While a failed batch waits for its retry, the retry timer drives the queue.
-      if (failures > 0) return;
-      if (queue.length - head >= batchSize) scheduleNow();
-      else scheduleTimer(flushMs);
+      pending.append(record);
     },
 
     flush,
@@ -331,7 +239,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       // The table first: a queued record whose id is already written is a duplicate to ignore.
       const row = selectOne.get(requestId);
       if (row !== undefined) return toRecord(row, selectAttempts.all(requestId));
-      const waiting = queued.get(requestId);
+      const waiting = pending.queued(requestId);
       return waiting === undefined ? undefined : copyRecord(waiting);
     },
 
@@ -350,7 +258,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     },
 
     async setFeedback(requestId, rating, comment) {
-      if (queued.has(requestId)) await flush();
+      if (pending.queued(requestId) !== undefined) await flush();
       return (await writer.setFeedback(requestId, rating, comment ?? null)) > 0;
     },
     aggregate,
@@ -361,14 +269,11 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
         try {
           await flush();
         } catch (err) {
-          throw new Error(`ledger closed with ${queue.length - head} records it could not write`, {
+          throw new Error(`ledger closed with ${pending.pending} records it could not write`, {
             cause: err,
           });
         } finally {
-          if (timer !== undefined) clearTimeout(timer);
-          if (immediate !== undefined) clearImmediate(immediate);
-          timer = undefined;
-          immediate = undefined;
+          pending.stop();
           // The reader closes first, so that the writer's connection is the last one and does
           // the final checkpoint off the event loop.
           db.close();
@@ -378,13 +283,6 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       return closing;
     },
   };
-}
-
-function copyRecord(record: LedgerRecord): LedgerRecord {
-  const copy: LedgerRecord = { ...record, attempts: record.attempts.map((a) => ({ ...a })) };
-  if (record.tags !== undefined) copy.tags = [...record.tags];
-  if (record.feedback !== undefined) copy.feedback = { ...record.feedback };
-  return copy;
 }
 
 function warnWriteFailure(err: unknown): void {
