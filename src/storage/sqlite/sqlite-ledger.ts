@@ -17,13 +17,7 @@ import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
 import { copyRecord, createWriteBehind } from '../write-behind.js';
-import {
-  type AttemptRow,
-  type LedgerRow,
-  type SqlValue,
-  toRecord,
-  toRows,
-} from './ledger-rows.js';
+import { type AttemptRow, type LedgerRow, type SqlValue, toRecord, toRows } from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import {
   createInlineWriter,
