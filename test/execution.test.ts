@@ -276,6 +276,12 @@ describe('what the client sees for each fault (one deployment, no retries)', () 
       expect(record!.outputTokens).toBeGreaterThan(0);
       expect(record!.costNanos).toBeGreaterThan(0);
       expect(record!.attempts).toHaveLength(1);
+      // Billed for what was generated: the gateway's count of the tokens it relayed is close to
+      // what the upstream says it served, and the cost is those tokens at the model's prices.
+      const served = h.mock.invoice[0]!;
+      expect(record!.outputTokens).toBeGreaterThanOrEqual(Math.floor(served.outputTokens / 2));
+      expect(record!.outputTokens).toBeLessThanOrEqual(served.outputTokens * 2 + 2);
+      expect(record!.costNanos).toBe(Math.round(record!.inputTokens * 1000 + record!.outputTokens * 2000));
     },
   );
 
