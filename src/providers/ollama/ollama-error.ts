@@ -11,8 +11,8 @@
  */
 
 import { GatewayError } from '../../core/errors.js';
-import { parseRetryAfterMs } from '../openai/openai-error.js';
 import { isRecord, stringOr } from '../shared/json.js';
+import { parseRetryAfterMs } from '../shared/retry-after.js';
 import type { ErrorResponse, UpstreamTarget } from '../spec.js';
 
 const MAX_MESSAGE_CHARS = 2000;
