@@ -4,7 +4,8 @@
  * hash. Records are copied in and out, so no caller can change a stored key behind the store's back.
  */
 
-import type { KeyPatch, KeyStore, StoredKey, VirtualKey } from '../admission-ports.js';
+import type { KeyStore, StoredKey, VirtualKey } from '../admission-ports.js';
+import { applyPatch, duplicateKeyError, withoutHash } from '../key-rows.js';
 
 export function createMemoryKeyStore(): KeyStore {
   const byId = new Map<string, StoredKey>();
@@ -12,8 +13,8 @@ export function createMemoryKeyStore(): KeyStore {
 
   return {
     async create(key) {
-      if (byId.has(key.id)) throw new Error(`a key with id ${key.id} already exists`);
-      if (byHash.has(key.hash)) throw new Error('a key with this secret already exists');
+      if (byId.has(key.id)) throw duplicateKeyError('id', key.id);
+      if (byHash.has(key.hash)) throw duplicateKeyError('hash', key.id);
       const stored = copyStored(key);
       byId.set(key.id, stored);
       byHash.set(key.hash, stored);
@@ -50,25 +51,6 @@ export function createMemoryKeyStore(): KeyStore {
   };
 }
 
-/** Applies a patch in place: `null` deletes an optional field, `undefined` leaves it alone. */
-export function applyPatch(key: VirtualKey, patch: KeyPatch): void {
-  const target = key as unknown as Record<string, unknown>;
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    if (value === null) {
-      if (field === 'models') key.models = [];
-      else if (field === 'admin') key.admin = false;
-      else if (field !== 'name') delete target[field];
-      continue;
-    }
-    target[field] = Array.isArray(value) ? [...value] : isRecord(value) ? structuredClone(value) : value;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 // Looked up on every request that carries a key: copy by hand, deep-cloning only the rare metadata.
 function copyStored(key: StoredKey): StoredKey {
   const copy = { ...key, models: [...key.models] };
@@ -77,6 +59,5 @@ function copyStored(key: StoredKey): StoredKey {
 }
 
 function publicView(stored: StoredKey): VirtualKey {
-  const { hash: _hash, ...key } = copyStored(stored);
-  return key;
+  return withoutHash(copyStored(stored));
 }

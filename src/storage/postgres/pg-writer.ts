@@ -13,6 +13,7 @@ import type { LedgerRecord } from '../ports.js';
 import type { Spool } from '../spool/spool.js';
 import { classifyPgError, isMissingRelation } from './pg-errors.js';
 import { LEDGER_MIGRATIONS, runPgMigrations } from './pg-migrations.js';
+import { retryTransient } from './pg-pool.js';
 import { insertBatchParams, insertBatchSql } from './pg-rows.js';
 
 export interface PgWriterOptions {
@@ -32,7 +33,6 @@ export interface PgWriter {
 }
 
 const INSERT_STATEMENT = 'switchyard_ledger_insert';
-const TRANSIENT_ATTEMPTS = 5;
 
 export function createPgWriter(options: PgWriterOptions): PgWriter {
   const { pool, spool, report } = options;
@@ -46,16 +46,9 @@ export function createPgWriter(options: PgWriterOptions): PgWriter {
   }
 
   async function insert(records: readonly LedgerRecord[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await pool.query({ name: INSERT_STATEMENT, text: insertSql, values: insertBatchParams(records) });
-        return;
-      } catch (err) {
-        if (classifyPgError(err) !== 'transient' || attempt >= TRANSIENT_ATTEMPTS) throw err;
-        const ms = 10 * 2 ** attempt;
-        await new Promise((resolve) => setTimeout(resolve, ms / 2 + Math.random() * (ms / 2)).unref());
-      }
-    }
+    await retryTransient(() =>
+      pool.query({ name: INSERT_STATEMENT, text: insertSql, values: insertBatchParams(records) }),
+    );
   }
 
   /** Halves a refused batch until the refused records are alone, and sets those aside. */

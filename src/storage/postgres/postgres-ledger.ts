@@ -22,22 +22,19 @@
  */
 
 import path from 'node:path';
-import { escapeIdentifier, Pool, TypeOverrides } from 'pg';
+import { escapeIdentifier } from 'pg';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { openSpool } from '../spool/spool.js';
 import { createSpooledDelivery } from '../spool/spooled-delivery.js';
 import { compareUsageRows } from '../usage-aggregation.js';
 import { copyRecord, createWriteBehind } from '../write-behind.js';
 import { classifyPgError } from './pg-errors.js';
+import { openPgPool, type PgPoolOptions } from './pg-pool.js';
 import { attemptsSql, type PgUsageRow, querySql, scanPageSql, toUsageRows, usageSql } from './pg-queries.js';
 import { attemptsById, type PgAttemptRow, type PgLedgerRow, toRecord } from './pg-rows.js';
 import { createPgWriter } from './pg-writer.js';
 
-export interface PostgresLedgerOptions {
-  /** `postgres://user:password@host:5432/database`; a `schema` query parameter picks the schema. */
-  url: string;
-  /** Schema holding the tables (created if missing); default the URL's `schema` parameter, else `public`. */
-  schema?: string;
+export interface PostgresLedgerOptions extends PgPoolOptions {
   /** Records per insert; default 500. */
   batchSize?: number;
   /** Longest a record waits in memory before a write starts; default 50 ms. */
@@ -46,12 +43,6 @@ export interface PostgresLedgerOptions {
   spoolDir?: string;
   /** Told about every failed write or replay; the records are kept and retried. */
   onError?: (err: unknown) => void;
-  /** Connections in the pool; default 4. */
-  poolSize?: number;
-  /** How long opening a connection may take before the database counts as unreachable; default 5 s. */
-  connectTimeoutMs?: number;
-  /** How long one statement may take; default 30 s. */
-  queryTimeoutMs?: number;
   /** First and longest wait between replay attempts while the database is down; default 100 ms and 5 s. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -61,7 +52,6 @@ export interface PostgresLedgerOptions {
 
 const MAX_WRITE_RETRY_MS = 5_000;
 const SCAN_PAGE = 1_000;
-const INT8_OID = 20;
 
 export async function createPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger> {
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
@@ -70,27 +60,8 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
   const retryBaseMs = Math.max(1, options.retryBaseMs ?? 100);
   const retryMaxMs = Math.max(retryBaseMs, options.retryMaxMs ?? 5_000);
   const closeDrainMs = Math.max(0, options.closeDrainMs ?? 10_000);
-  const { connectionString, schema: urlSchema } = splitSchema(options.url);
-  const schemaName = options.schema ?? urlSchema ?? 'public';
+  const { pool, schema: schemaName } = openPgPool(options, report);
   const schema = escapeIdentifier(schemaName);
-
-  // BIGINT columns (timestamps, tokens, nano-dollars, counts) as numbers: all stay far below 2^53.
-  const types = new TypeOverrides();
-  types.setTypeParser(INT8_OID, Number);
-  const queryTimeoutMs = options.queryTimeoutMs ?? 30_000;
-  const pool = new Pool({
-    connectionString,
-    max: options.poolSize ?? 4,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-    // The server cancels a slow statement; the client gives up a little later on a dead link.
-    statement_timeout: queryTimeoutMs,
-    query_timeout: queryTimeoutMs + 5_000,
-    keepAlive: true,
-    application_name: 'switchyard',
-    types,
-  });
-  // An idle connection that breaks (the server restarts) must not crash the process.
-  pool.on('error', report);
   const spool = await openSpool<LedgerRecord>({
     dir: options.spoolDir ?? path.resolve('switchyard-spool'),
     parse: asLedgerRecord,
@@ -262,20 +233,6 @@ export async function createPostgresLedger(options: PostgresLedgerOptions): Prom
       return closing;
     },
   };
-}
-
-/** Takes a `schema` query parameter out of the URL: node-postgres would not know what to do with it. */
-function splitSchema(url: string): { connectionString: string; schema: string | undefined } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { connectionString: url, schema: undefined };
-  }
-  const schema = parsed.searchParams.get('schema');
-  if (schema === null) return { connectionString: url, schema: undefined };
-  parsed.searchParams.delete('schema');
-  return { connectionString: parsed.toString(), schema: schema || undefined };
 }
 
 /** A spooled line is trusted only as far as its shape; PostgreSQL checks the values. */

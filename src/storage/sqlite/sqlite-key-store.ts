@@ -7,8 +7,15 @@
  */
 
 import type Database from 'better-sqlite3';
-import type { BudgetWindow, KeyPatch, KeyStore, StoredKey, VirtualKey } from '../admission-ports.js';
-import { applyPatch } from '../memory/memory-key-store.js';
+import type { KeyPatch, KeyStore, StoredKey } from '../admission-ports.js';
+import {
+  applyPatch,
+  fromKeyColumns,
+  KEY_COLUMNS,
+  type KeyColumns,
+  toKeyColumns,
+  withoutHash,
+} from '../key-rows.js';
 import { type Migration, runMigrations } from './migrations.js';
 import { openAdmissionDatabase } from './sqlite-counter-store.js';
 
@@ -48,47 +55,12 @@ export interface SqliteKeyStoreOptions {
   db?: Database.Database;
 }
 
-interface KeyRow {
-  id: string;
-  key_hash: string;
-  key_prefix: string;
-  name: string;
+/** SQLite has no arrays, booleans or JSON: those three columns are stored as text and 0/1. */
+type KeyRow = Omit<KeyColumns, 'models' | 'admin' | 'metadata'> & {
   models: string;
-  budget_usd: number | null;
-  budget_window: string | null;
-  rpm: number | null;
-  tpm: number | null;
-  priority: number | null;
-  project: string | null;
-  user_id: string | null;
   admin: number;
-  expires_at: number | null;
   metadata: string | null;
-  created_by: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const COLUMNS = Object.keys({
-  id: 0,
-  key_hash: 0,
-  key_prefix: 0,
-  name: 0,
-  models: 0,
-  budget_usd: 0,
-  budget_window: 0,
-  rpm: 0,
-  tpm: 0,
-  priority: 0,
-  project: 0,
-  user_id: 0,
-  admin: 0,
-  expires_at: 0,
-  metadata: 0,
-  created_by: 0,
-  created_at: 0,
-  revoked_at: 0,
-} satisfies Record<keyof KeyRow, 0>);
+};
 
 export function createSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const owned = options.db === undefined;
@@ -96,7 +68,7 @@ export function createSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   runMigrations(db, 'keys', KEY_MIGRATIONS);
 
   const insert = db.prepare<KeyRow>(
-    `INSERT INTO virtual_keys (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    `INSERT INTO virtual_keys (${KEY_COLUMNS.join(', ')}) VALUES (${KEY_COLUMNS.map((c) => `@${c}`).join(', ')})`,
   );
   const byId = db.prepare<[string], KeyRow>('SELECT * FROM virtual_keys WHERE id = ?');
   const byHash = db.prepare<[string], KeyRow>('SELECT * FROM virtual_keys WHERE key_hash = ?');
@@ -105,7 +77,7 @@ export function createSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
     'UPDATE virtual_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL',
   );
   const replace = db.prepare<KeyRow>(
-    `UPDATE virtual_keys SET ${COLUMNS.filter((c) => c !== 'id')
+    `UPDATE virtual_keys SET ${KEY_COLUMNS.filter((c) => c !== 'id')
       .map((c) => `${c} = @${c}`)
       .join(', ')} WHERE id = @id`,
   );
@@ -165,54 +137,21 @@ export function createSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   };
 }
 
-function withoutHash(key: StoredKey): VirtualKey {
-  const { hash: _hash, ...rest } = key;
-  return rest;
-}
-
 function toRow(key: StoredKey): KeyRow {
+  const columns = toKeyColumns(key);
   return {
-    id: key.id,
-    key_hash: key.hash,
-    key_prefix: key.prefix,
-    name: key.name,
-    models: JSON.stringify(key.models),
-    budget_usd: key.budgetUsd ?? null,
-    budget_window: key.budgetWindow ?? null,
-    rpm: key.rpm ?? null,
-    tpm: key.tpm ?? null,
-    priority: key.priority ?? null,
-    project: key.project ?? null,
-    user_id: key.user ?? null,
-    admin: key.admin ? 1 : 0,
-    expires_at: key.expiresAt ?? null,
-    metadata: key.metadata === undefined ? null : JSON.stringify(key.metadata),
-    created_by: key.createdBy,
-    created_at: key.createdAt,
-    revoked_at: key.revokedAt ?? null,
+    ...columns,
+    models: JSON.stringify(columns.models),
+    admin: columns.admin ? 1 : 0,
+    metadata: columns.metadata === null ? null : JSON.stringify(columns.metadata),
   };
 }
 
 function fromRow(row: KeyRow): StoredKey {
-  const key: StoredKey = {
-    id: row.id,
-    hash: row.key_hash,
-    prefix: row.key_prefix,
-    name: row.name,
+  return fromKeyColumns({
+    ...row,
     models: JSON.parse(row.models) as string[],
     admin: row.admin === 1,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-  };
-  if (row.budget_usd !== null) key.budgetUsd = row.budget_usd;
-  if (row.budget_window !== null) key.budgetWindow = row.budget_window as BudgetWindow;
-  if (row.rpm !== null) key.rpm = row.rpm;
-  if (row.tpm !== null) key.tpm = row.tpm;
-  if (row.priority !== null) key.priority = row.priority;
-  if (row.project !== null) key.project = row.project;
-  if (row.user_id !== null) key.user = row.user_id;
-  if (row.expires_at !== null) key.expiresAt = row.expires_at;
-  if (row.metadata !== null) key.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
-  if (row.revoked_at !== null) key.revokedAt = row.revoked_at;
-  return key;
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+  });
 }
