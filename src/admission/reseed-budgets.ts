@@ -54,7 +54,8 @@ async function allLimits(book: BudgetBook, keys: KeyStore): Promise<BudgetLimit[
 
 export async function reseedBudgets(input: ReseedInput): Promise<ReseedResult> {
   const { counters, ledger, now } = input;
-  if (ledger.aggregate === undefined) throw new Error('the ledger cannot sum usage; budgets cannot be re-seeded');
+  if (ledger.aggregate === undefined)
+    throw new Error('the ledger cannot sum usage; budgets cannot be re-seeded');
   const limits = await allLimits(input.book, input.keys);
   // One aggregate per (level, window): the sums of every name at that level.
   const sums = new Map<string, Map<string | undefined, number>>();
