@@ -54,7 +54,7 @@ describe('switchyard keys', () => {
 
     // In-process, on the same database file the gateway uses: it sees the key, never its secret.
     const storage = `sqlite://${join(h.dir, 'ledger.db')}`;
-    const local = localKeysClient(storage);
+    const local = await localKeysClient(storage);
     const listed = await local.list();
     expect(listed.map((k) => k.id)).toEqual([created.id]);
     expect(JSON.stringify(listed)).not.toContain(created.key);
@@ -110,7 +110,7 @@ describe('switchyard keys', () => {
     expect(out.join('')).not.toContain(created.key);
   });
 
-  it('turns flags into the admin API body and rejects bad ones', () => {
+  it('turns flags into the admin API body and rejects bad ones', async () => {
     expect(
       specFromFlags({
         name: 'n',
@@ -132,6 +132,34 @@ describe('switchyard keys', () => {
     });
     expect(() => specFromFlags({ name: 'n', rpm: 'many' })).toThrow(KeysCommandError);
     expect(() => specFromFlags({ name: 'n', metadata: '{' })).toThrow(/JSON/);
-    expect(() => localKeysClient('memory://')).toThrow(/--url/);
+    await expect(localKeysClient('memory://')).rejects.toThrow(/--url/);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('switchyard keys on PostgreSQL (DATABASE_URL)', () => {
+  it('creates, lists and revokes keys in-process on the PostgreSQL database the config names', async () => {
+    const schema = `sy_cli_keys_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('schema', schema);
+    const pg = await import('pg');
+    const admin = new pg.default.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+    try {
+      const local = await localKeysClient(url.href);
+      const created = await local.create({ name: 'pg bot', rpm: 10 });
+      expect(created.key).toMatch(/^sk-sy-/);
+      expect((await local.list()).map((k) => k.name)).toEqual(['pg bot']);
+      await local.revoke(created.id);
+      await local.close();
+      // A second process (a fresh client) sees the revocation in the shared table.
+      const again = await localKeysClient(url.href);
+      const [listed] = await again.list();
+      expect(listed?.revoked_at).toEqual(expect.any(String));
+      await again.close();
+      const rows = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".virtual_keys`);
+      expect(rows.rows[0].n).toBe(1);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 });

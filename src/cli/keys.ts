@@ -2,9 +2,9 @@
  * @module cli/keys
  * `switchyard keys create|list|revoke`: virtual keys, either on a running gateway (`--url`, with
  * the master key or an admin key from `--api-key` or the environment) through the admin API, or
- * in-process on the SQLite database the configuration names — the one a gateway on this host
+ * in-process on the SQLite or PostgreSQL database the configuration names — the one the gateway
  * reads, which refuses a key revoked here within `auth.key_cache_ms` (a second by default; at
- * once when revoked through its own admin API). In-process the CLI acts with the master key's
+ * once when revoked through its own admin API, on every replica that shares Redis). In-process the CLI acts with the master key's
  * authority (the keys are recorded as created by `cli`).
  */
 
@@ -15,6 +15,7 @@ import { sqlitePathOf } from '../admission/stores.js';
 import { createKeyService } from '../admission/virtual-keys.js';
 import { clientApiKey } from '../config/source.js';
 import { isGatewayError } from '../core/errors.js';
+import type { KeyStore } from '../storage/admission-ports.js';
 import { createSqliteKeyStore } from '../storage/sqlite/sqlite-key-store.js';
 import { fail, loadOrExit } from './load.js';
 import { renderTable } from './table.js';
@@ -84,16 +85,25 @@ export function remoteKeysClient(url: string, apiKey: string | undefined): KeysC
   };
 }
 
-/** Works on the key store the configuration's `storage.url` names. */
-export function localKeysClient(storageUrl: string): KeysClient {
+async function openKeyStore(storageUrl: string): Promise<KeyStore> {
+  if (storageUrl.startsWith('postgres://') || storageUrl.startsWith('postgresql://')) {
+    // Loaded only when named: node-postgres costs tens of milliseconds at start-up.
+    const { createPostgresKeyStore } = await import('../storage/postgres/postgres-key-store.js');
+    return createPostgresKeyStore({ url: storageUrl, poolSize: 1 });
+  }
   const path = sqlitePathOf(storageUrl);
   if (path === undefined) {
     throw new KeysCommandError(
-      `storage.url is ${storageUrl.split(':')[0]}: only a SQLite database can be managed in-process; ` +
-        'use --url to manage the keys of a running gateway',
+      `storage.url is ${storageUrl.split(':')[0]}: only a SQLite or PostgreSQL database can be managed ` +
+        'in-process; use --url to manage the keys of a running gateway',
     );
   }
-  const store = createSqliteKeyStore({ path });
+  return createSqliteKeyStore({ path });
+}
+
+/** Works on the key store the configuration's `storage.url` names. */
+export async function localKeysClient(storageUrl: string): Promise<KeysClient> {
+  const store = await openKeyStore(storageUrl);
   const keys = createKeyService(store, { cacheMs: 0 });
   return {
     async create(spec) {
@@ -113,7 +123,7 @@ export function localKeysClient(storageUrl: string): KeysClient {
   };
 }
 
-function clientFor(options: KeysClientOptions): KeysClient {
+function clientFor(options: KeysClientOptions): Promise<KeysClient> | KeysClient {
   if (options.url) return remoteKeysClient(options.url, options.apiKey ?? clientApiKey());
   return localKeysClient(loadOrExit(options.config).config.storage.url);
 }
@@ -160,7 +170,7 @@ const stdout: Out = (text) => process.stdout.write(text);
 
 export async function runKeysCreate(options: KeysCreateOptions, out: Out = stdout): Promise<CreatedKeyJson> {
   const spec = specFromFlags(options);
-  const client = clientFor(options);
+  const client = await clientFor(options);
   try {
     const created = await client.create(spec);
     if (options.json) out(`${JSON.stringify(created, null, 2)}\n`);
@@ -180,7 +190,7 @@ export async function runKeysList(
   options: KeysClientOptions & { json?: boolean },
   out: Out = stdout,
 ): Promise<KeyJson[]> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   try {
     const keys = await client.list();
     if (options.json) {
@@ -214,7 +224,7 @@ export async function runKeysRevoke(
   options: KeysClientOptions & { json?: boolean },
   out: Out = stdout,
 ): Promise<void> {
-  const client = clientFor(options);
+  const client = await clientFor(options);
   try {
     const revoked = await client.revoke(id);
     out(
