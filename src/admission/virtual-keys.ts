@@ -102,7 +102,15 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   async function lookUp(hash: string, at: number): Promise<Cached | undefined> {
     const cached = cache.get(hash);
     if (cached !== undefined && cached.until > at) return cached;
-    const stored = await store.getByHash(hash);
+    let stored: StoredKey | undefined;
+    try {
+      stored = await store.getByHash(hash);
+    } catch {
+      // The database behind the store is down: the key cannot be checked, which is not the caller's fault.
+      throw new GatewayError('SERVICE_UNAVAILABLE', 'the key store is unreachable; retry shortly', {
+        headers: { 'retry-after': '1' },
+      });
+    }
     if (stored === undefined) return undefined;
     const { hash: storedHash, ...key } = stored;
     const found: Cached = { key, hash: Buffer.from(storedHash, 'hex'), until: at + cacheMs };
