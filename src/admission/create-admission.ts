@@ -16,7 +16,13 @@ import type { RequestContext } from '../gateway/request-context.js';
 import type { Logger } from '../observability/logger.js';
 import type { Registry } from '../registry/registry.js';
 import type { PlannedAttempt, RoutePlan } from '../routing/plan.js';
-import type { CounterStore, KeyStore, ReserveResult, VirtualKey } from '../storage/admission-ports.js';
+import type {
+  CounterStore,
+  KeyStore,
+  LocalCounterOps,
+  ReserveResult,
+  VirtualKey,
+} from '../storage/admission-ports.js';
 import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
 import { type BudgetAlerts, createBudgetAlerts } from './budget-alerts.js';
 import {
@@ -38,6 +44,7 @@ import { createKeyService, type KeyService } from './virtual-keys.js';
 import { inputSize, planCost } from './worst-case-cost.js';
 
 /** How long a reservation outlives its request's deadline before it lapses. */
+/** The default of `budgets.reservation_margin_ms`. */
 export const RESERVATION_MARGIN_MS = 60_000;
 
 export interface BudgetView extends BudgetPeriod {
@@ -73,6 +80,8 @@ export interface AdmissionOptions {
   now?: () => number;
   /** Runs on close, after the last settlement (closes the stores). */
   onClose?: () => Promise<void>;
+  /** Told after a key was revoked through this admission (the gateway tells the other replicas). */
+  onKeyRevoked?: (id: string) => void;
 }
 
 interface Held {
@@ -153,13 +162,28 @@ function budgetError(period: BudgetPeriod, result: ReserveResult, amount: number
   );
 }
 
+/** A refusal by the `storage.redis_down` fail_closed policy: the limit could not be checked at all. */
+function storeUnreachableError(what: 'budget' | 'rate limit', retryAfterMs: number): GatewayError {
+  return new GatewayError(
+    'SERVICE_UNAVAILABLE',
+    `the shared counter store (Redis) is unreachable, so the ${what} cannot be checked and the request is refused (storage.redis_down)`,
+    { retryAfterMs, details: { reason: 'counter_store_unreachable', limit_type: what } },
+  );
+}
+
 export function createAdmission(options: AdmissionOptions): ManagedAdmission {
   const { config, registry, counters, logger } = options;
   const now = options.now ?? Date.now;
   const scope = createModelScope(registry);
-  const keys = createKeyService(options.keys, { now, scope, cacheMs: config.auth.key_cache_ms });
+  const keys = createKeyService(options.keys, {
+    now,
+    scope,
+    cacheMs: config.auth.key_cache_ms,
+    ...(options.onKeyRevoked === undefined ? {} : { onRevoked: options.onKeyRevoked }),
+  });
   const budgetBook = createBudgetBook(config.budgets);
   const rateBook = createRateLimitBook(config.rate_limit);
+  const reservationMarginMs = config.budgets.reservation_margin_ms;
   const alerts: BudgetAlerts = createBudgetAlerts({
     counters,
     logger,
@@ -169,6 +193,16 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     now,
   });
   const pending = new Set<Promise<void>>();
+  const local = counters.local;
+
+  /** Keeps a settlement's unfinished work (an alert going out) for `idle()`. */
+  function track(work: Promise<void>): void {
+    const done = work.catch((error: unknown) => {
+      logger.error('settling a budget reservation failed; it will lapse', { error });
+    });
+    pending.add(done);
+    void done.finally(() => pending.delete(done));
+  }
 
   async function view(limit: BudgetLimit, at: number): Promise<BudgetView> {
     const period = budgetPeriod(limit, at);
@@ -226,6 +260,30 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     }
   }
 
+  function lapsed(period: BudgetPeriod, costNanos: number): void {
+    logger.warn('budget reservation lapsed before its request settled', {
+      budget: period.counterKey,
+      cost_usd: costNanos / 1e9,
+    });
+  }
+
+  /** The settlement on an in-process store: one synchronous step; only an alert going out is left pending. */
+  function settleLocal(ops: LocalCounterOps, ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]) {
+    for (const { period, reservationId } of ticket.held) {
+      if (actual.costNanos === 0) {
+        ops.release(reservationId);
+        continue;
+      }
+      const state = ops.settle(reservationId, actual.costNanos);
+      if (state === undefined) lapsed(period, actual.costNanos);
+      else if (alerts.due(period, state.used)) track(alerts.observe(period, state.used));
+    }
+    const tokens = actual.inputTokens + actual.outputTokens;
+    for (const { limit, hit, weight } of ticket.tokenHits) {
+      if (tokens !== weight) ops.adjust(limit.counterKey, RATE_WINDOW_MS, tokens - weight, hit.at);
+    }
+  }
+
   async function settleHeld(ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]): Promise<void> {
     const work: Promise<unknown>[] = [];
     for (const { period, reservationId } of ticket.held) {
@@ -236,10 +294,7 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
       work.push(
         counters.settle(reservationId, actual.costNanos).then((state) => {
           if (state !== undefined) return alerts.observe(period, state.used);
-          logger.warn('budget reservation lapsed before its request settled', {
-            budget: period.counterKey,
-            cost_usd: actual.costNanos / 1e9,
-          });
+          lapsed(period, actual.costNanos);
         }),
       );
     }
@@ -280,18 +335,27 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
           const tokens = size.estimate + maxTokens;
           for (const limit of rates) {
             const weight = limit.kind === 'requests' ? 1 : tokens;
-            const hit = await counters.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight);
+            // In-process stores answer synchronously: no promise per counter on the request path.
+            const hit =
+              local !== undefined
+                ? local.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight)
+                : await counters.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight);
             const counted: CountedHit = { limit, hit, weight };
+            if (hit.unavailable) throw storeUnreachableError('rate limit', hit.retryAfterMs);
             if (!hit.allowed) throw rateLimitError(counted, hits);
             hits.push(counted);
           }
         }
         if (limits.length > 0 || capped) {
           const amount = amountToReserve(input, size);
-          const ttlMs = Math.max(0, context.deadline - at) + RESERVATION_MARGIN_MS;
+          const ttlMs = Math.max(0, context.deadline - at) + reservationMarginMs;
           for (const limit of limits) {
             const period = budgetPeriod(limit, at);
-            const result = await counters.reserve(period.counterKey, amount, limit.limitNanos, ttlMs);
+            const result =
+              local !== undefined
+                ? local.reserve(period.counterKey, amount, limit.limitNanos, ttlMs)
+                : await counters.reserve(period.counterKey, amount, limit.limitNanos, ttlMs);
+            if (result.unavailable) throw storeUnreachableError('budget', 1_000);
             if (!result.ok || result.reservationId === undefined) throw budgetError(period, result, amount);
             held.push({ period, reservationId: result.reservationId });
           }
@@ -317,11 +381,15 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
       if (!isHeld(ticket) || ticket.settled) return;
       ticket.settled = true;
       if (ticket.held.length === 0 && ticket.tokenHits.length === 0) return;
-      const done = settleHeld(ticket, actual).catch((error: unknown) => {
+      if (local === undefined) {
+        track(settleHeld(ticket, actual));
+        return;
+      }
+      try {
+        settleLocal(local, ticket, actual);
+      } catch (error) {
         logger.error('settling a budget reservation failed; it will lapse', { error });
-      });
-      pending.add(done);
-      void done.finally(() => pending.delete(done));
+      }
     },
 
     async budgets() {

@@ -1,12 +1,19 @@
 /**
  * @module admission/stores
- * The admission stores `storage.url` names: `memory://` keeps keys and counters in the process;
- * `sqlite://PATH` keeps them in the ledger's database file, in their own tables, over one shared
- * connection (the ledger writes through its own); the counters are written behind, so one
- * gateway process owns them. With `postgres://` they stay in memory, with a
- * warning, until the PostgreSQL (and Redis) implementations of the ports exist.
+ * The admission stores the config names. Keys live where `storage.url` points: `memory://` in the
+ * process, `sqlite://PATH` in the ledger's database file (own tables, one shared connection),
+ * `postgres://…` in the ledger's PostgreSQL schema, shared by every replica. Counters (budgets
+ * and rate limits) live in Redis when `storage.redis_url` is set — the only way limits hold
+ * across replicas — behind the failover store that applies `storage.redis_down` while Redis is
+ * unreachable; otherwise in the SQLite file (written behind, so one gateway process owns them)
+ * or in memory.
+ *
+ * When Redis holds no counters (a cold start, or it restarted without persistence), `onReset`
+ * is handed a `seed` function: the gateway sums each budget's spend from the ledger and raises
+ * the counters to it. Seeding only ever raises a counter, so every replica may do it.
  */
 
+import type { Config } from '../config/schema.js';
 import type { CounterStore, KeyStore } from '../storage/admission-ports.js';
 import { createMemoryCounterStore } from '../storage/memory/memory-counter-store.js';
 import { createMemoryKeyStore } from '../storage/memory/memory-key-store.js';
@@ -16,23 +23,9 @@ import { createSqliteKeyStore } from '../storage/sqlite/sqlite-key-store.js';
 export interface AdmissionStores {
   counters: CounterStore;
   keys: KeyStore;
-  /** Set when the stores are weaker than the storage the URL names (to log at start). */
+  /** Set when the stores are weaker than the storage the config names (to log at start). */
   warning?: string;
   close(): Promise<void>;
-}
-
-function memoryStores(clock: { now?: () => number }, warning?: string): AdmissionStores {
-  const counters = createMemoryCounterStore(clock);
-  const keys = createMemoryKeyStore();
-  return {
-    counters,
-    keys,
-    ...(warning === undefined ? {} : { warning }),
-    async close() {
-      await counters.close();
-      await keys.close();
-    },
-  };
 }
 
 export function sqlitePathOf(url: string): string | undefined {
@@ -40,40 +33,111 @@ export function sqlitePathOf(url: string): string | undefined {
   return url.slice('sqlite://'.length) || './switchyard.db';
 }
 
-export interface AdmissionStoresOptions {
-  now?: () => number;
-  /** Told when a write-behind batch of counters fails (it is retried with the next one). */
-  onError?: (error: unknown) => void;
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
 }
 
-export function openAdmissionStores(url: string, options: AdmissionStoresOptions = {}): AdmissionStores {
-  const clock = options.now === undefined ? {} : { now: options.now };
-  if (url === 'memory://' || url === 'memory') return memoryStores(clock);
-  const path = sqlitePathOf(url);
-  if (path !== undefined) {
-    const db = openAdmissionDatabase(path);
-    const counters = createSqliteCounterStore({
-      db,
-      ...clock,
-      ...(options.onError === undefined ? {} : { onError: options.onError }),
-    });
-    const keys = createSqliteKeyStore({ db });
-    return {
-      counters,
-      keys,
-      async close() {
-        await counters.close();
-        await keys.close();
-        db.close();
-      },
-    };
+/** Raises a budget counter's settled amount to at least `used` nano-dollars. */
+export type SeedCounter = (key: string, used: number) => Promise<unknown>;
+
+export interface AdmissionStoresOptions {
+  now?: () => number;
+  /** Told when a write-behind batch of counters fails (it is retried), or Redis misbehaves. */
+  onError?: (error: unknown) => void;
+  /** Redis holds no counters: re-seed the budgets (see the module comment). */
+  onReset?: (seed: SeedCounter, info: { atStart: boolean }) => Promise<void>;
+  /** The counters moved between Redis and the `storage.redis_down` policy. */
+  onStateChange?: (state: 'redis' | 'degraded', cause?: unknown) => void;
+}
+
+type StorageConfig = Pick<Config['storage'], 'url' | 'redis_url' | 'redis_prefix' | 'redis_down'>;
+
+async function openKeys(
+  url: string,
+  db: ReturnType<typeof openAdmissionDatabase> | undefined,
+): Promise<KeyStore> {
+  if (db !== undefined) return createSqliteKeyStore({ db });
+  if (isPostgresUrl(url)) {
+    // Loaded only when named: node-postgres costs tens of milliseconds at start-up.
+    const { createPostgresKeyStore } = await import('../storage/postgres/postgres-key-store.js');
+    return createPostgresKeyStore({ url });
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return memoryStores(
-      clock,
-      'virtual keys, budgets and rate limits are kept in this process until their PostgreSQL stores exist: ' +
-        'keys vanish on restart and replicas do not share limits',
+  return createMemoryKeyStore();
+}
+
+async function openRedisCounters(
+  storage: StorageConfig & { redis_url: string },
+  options: AdmissionStoresOptions,
+): Promise<CounterStore> {
+  const [{ createRedisCounterStore }, { createFailoverCounterStore }] = await Promise.all([
+    import('../storage/redis/redis-counter-store.js'),
+    import('../storage/redis/failover-counter-store.js'),
+  ]);
+  const clock = options.now === undefined ? {} : { now: options.now };
+  const onError = options.onError ?? (() => {});
+  const redis = await createRedisCounterStore({
+    url: storage.redis_url,
+    prefix: `${storage.redis_prefix}counters:`,
+    onError,
+    ...clock,
+  });
+  const onReset = options.onReset;
+  const counters = await createFailoverCounterStore({
+    redis,
+    policy: storage.redis_down,
+    onError,
+    ...clock,
+    ...(options.onStateChange === undefined ? {} : { onStateChange: options.onStateChange }),
+    ...(onReset === undefined
+      ? {}
+      : {
+          onReset: (info: { atStart: boolean }) => onReset((key, used) => counters.seedUsed(key, used), info),
+        }),
+  });
+  return counters;
+}
+
+export async function openAdmissionStores(
+  storage: StorageConfig,
+  options: AdmissionStoresOptions = {},
+): Promise<AdmissionStores> {
+  const { url } = storage;
+  const path = sqlitePathOf(url);
+  const known = url === 'memory://' || url === 'memory' || path !== undefined || isPostgresUrl(url);
+  if (!known) {
+    throw new Error(
+      `storage.url: unsupported storage "${url.split(':')[0]}"; use sqlite://PATH, postgres://… or memory://`,
     );
   }
-  throw new Error(`storage.url: unsupported storage "${url.split(':')[0]}"; use sqlite://PATH or memory://`);
+  const db = path === undefined ? undefined : openAdmissionDatabase(path);
+  const keys = await openKeys(url, db);
+  let counters: CounterStore;
+  let warning: string | undefined;
+  const redisUrl = storage.redis_url;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    counters = await openRedisCounters({ ...storage, redis_url: redisUrl }, options);
+  } else if (db !== undefined) {
+    counters = createSqliteCounterStore({
+      db,
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
+  } else {
+    counters = createMemoryCounterStore(options.now === undefined ? {} : { now: options.now });
+    if (isPostgresUrl(url)) {
+      warning =
+        'budgets and rate limits are counted in this process because storage.redis_url is not set: ' +
+        'replicas sharing this PostgreSQL database do not share limits';
+    }
+  }
+  return {
+    counters,
+    keys,
+    ...(warning === undefined ? {} : { warning }),
+    async close() {
+      await counters.close();
+      await keys.close();
+      db?.close();
+    },
+  };
 }

@@ -18,3 +18,26 @@ describe('key service', () => {
     expect((error as Error).message).not.toContain('5432');
   });
 });
+
+describe('key cache across processes', () => {
+  it('keeps trusting a cached key revoked elsewhere until told to forget it', async () => {
+    const store = createMemoryKeyStore();
+    const revoked: string[] = [];
+    const here = createKeyService(store, { cacheMs: 30_000, onRevoked: (id) => revoked.push(id) });
+    const elsewhere = createKeyService(store, { cacheMs: 30_000 });
+    const first = await here.create({ name: 'a' }, { admin: true });
+    const second = await here.create({ name: 'b' }, { admin: true });
+    await elsewhere.authenticate(first.secret);
+    await elsewhere.authenticate(second.secret);
+    await here.revoke(first.key.id);
+    await here.revoke(second.key.id);
+    expect(revoked).toEqual([first.key.id, second.key.id]);
+    // The other service's cached lookups still stand (this is what the replica bus is for).
+    expect((await elsewhere.authenticate(first.secret)).id).toBe(first.key.id);
+    elsewhere.evict(first.key.id);
+    await expect(elsewhere.authenticate(first.secret)).rejects.toThrow(/revoked/);
+    expect((await elsewhere.authenticate(second.secret)).id).toBe(second.key.id);
+    elsewhere.clearCache();
+    await expect(elsewhere.authenticate(second.secret)).rejects.toThrow(/revoked/);
+  });
+});

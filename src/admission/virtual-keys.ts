@@ -5,11 +5,12 @@
  * key is hashed and looked up by its hash; the hashes are then compared in constant time, so
  * neither the index nor the comparison tells an attacker how close a guess came. A live key's
  * lookup is reused for a second (a store read per request costs more than the rest of
- * authentication); revoking through the service clears it, so a revoked key fails on the very
- * next request, and expiry is checked on every request.
+ * authentication) and answered synchronously while it is (`resolve`), so a request with a known
+ * key never waits for a promise; revoking through the service clears it, so a revoked key fails
+ * on the very next request, and expiry is checked on every request.
  */
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { GatewayError } from '../core/errors.js';
 import type { Caller } from '../gateway/request-context.js';
 import type { BudgetWindow, KeyStore, StoredKey, VirtualKey } from '../storage/admission-ports.js';
@@ -26,8 +27,21 @@ export function generateVirtualKey(): string {
   return VIRTUAL_KEY_PREFIX + randomBytes(SECRET_BYTES).toString('base64url');
 }
 
+/** SHA-256 of a secret, in hex: the one-shot `crypto.hash`, several times cheaper than createHash. */
 export function hashVirtualKey(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
+}
+
+/**
+ * Compares two hex digests in constant time: every character is looked at whatever differs, so
+ * the time taken says nothing about where two digests part (as `timingSafeEqual`, without
+ * allocating two buffers per request).
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 export function isVirtualKey(presented: string): boolean {
@@ -64,9 +78,19 @@ export interface KeyService {
   create(spec: KeySpec, creator: Caller, origin?: string): Promise<CreatedKey>;
   /** The live key a secret belongs to; UNAUTHORIZED when unknown, revoked or expired. */
   authenticate(secret: string): Promise<VirtualKey>;
+  /**
+   * As `authenticate`, but synchronous while the key's lookup is cached (the hot path): returns
+   * the key or throws UNAUTHORIZED then, and a promise only when the store must be asked.
+   * `digest` is `hashVirtualKey(secret)` when the caller has it already.
+   */
+  resolve(secret: string, digest?: string): VirtualKey | Promise<VirtualKey>;
   get(id: string): Promise<VirtualKey | undefined>;
   list(): Promise<VirtualKey[]>;
   revoke(id: string): Promise<VirtualKey | undefined>;
+  /** Forgets the cached lookup of key `id` (another replica revoked or changed it). */
+  evict(id: string): void;
+  /** Forgets every cached lookup (news from other replicas may have been missed). */
+  clearCache(): void;
 }
 
 export interface KeyServiceOptions {
@@ -76,14 +100,18 @@ export interface KeyServiceOptions {
   /**
    * How long a successful lookup is reused (default 1,000 ms; 0 looks up every time). Revoking
    * through this service clears it at once; a revocation by another process on the same
-   * database is seen within this time.
+   * database is seen within this time — or at once, when that process says so on the replica
+   * bus and the gateway calls `evict`.
    */
   cacheMs?: number;
+  /** Told after this service revoked a key, so that other replicas can forget it too. */
+  onRevoked?: (id: string) => void;
 }
 
 interface Cached {
   key: VirtualKey;
-  hash: Buffer;
+  /** The stored hash (hex), compared in constant time with the presented key's. */
+  hash: string;
   until: number;
 }
 
@@ -100,8 +128,6 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   const cache = new Map<string, Cached>();
 
   async function lookUp(hash: string, at: number): Promise<Cached | undefined> {
-    const cached = cache.get(hash);
-    if (cached !== undefined && cached.until > at) return cached;
     let stored: StoredKey | undefined;
     try {
       stored = await store.getByHash(hash);
@@ -113,13 +139,40 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     }
     if (stored === undefined) return undefined;
     const { hash: storedHash, ...key } = stored;
-    const found: Cached = { key, hash: Buffer.from(storedHash, 'hex'), until: at + cacheMs };
+    const found: Cached = { key, hash: storedHash, until: at + cacheMs };
     // Only live keys are remembered, so a refusal is always decided by the store.
     if (cacheMs > 0 && key.revokedAt === undefined) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(hash, found);
     }
     return found;
+  }
+
+  function evict(id: string): void {
+    for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
+  }
+
+  function verify(found: Cached | undefined, hash: string, at: number): VirtualKey {
+    if (found === undefined || !digestsEqual(found.hash, hash)) {
+      throw new GatewayError('UNAUTHORIZED', 'invalid API key');
+    }
+    const { key } = found;
+    if (key.revokedAt !== undefined) throw new GatewayError('UNAUTHORIZED', 'this API key has been revoked');
+    if (key.expiresAt !== undefined && key.expiresAt <= at) {
+      throw new GatewayError('UNAUTHORIZED', 'this API key has expired');
+    }
+    return key;
+  }
+
+  function resolve(secret: string, digest?: string): VirtualKey | Promise<VirtualKey> {
+    if (secret.length !== KEY_LENGTH || !isVirtualKey(secret)) {
+      throw new GatewayError('UNAUTHORIZED', 'invalid API key');
+    }
+    const hash = digest ?? hashVirtualKey(secret);
+    const at = now();
+    const cached = cache.get(hash);
+    if (cached !== undefined && cached.until > at) return verify(cached, hash, at);
+    return lookUp(hash, at).then((found) => verify(found, hash, at));
   }
 
   return {
@@ -153,33 +206,22 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     },
 
     async authenticate(secret) {
-      if (secret.length !== KEY_LENGTH || !isVirtualKey(secret)) {
-        throw new GatewayError('UNAUTHORIZED', 'invalid API key');
-      }
-      const hash = hashVirtualKey(secret);
-      const at = now();
-      const found = await lookUp(hash, at);
-      if (found === undefined || !timingSafeEqual(found.hash, Buffer.from(hash, 'hex'))) {
-        throw new GatewayError('UNAUTHORIZED', 'invalid API key');
-      }
-      const { key } = found;
-      if (key.revokedAt !== undefined)
-        throw new GatewayError('UNAUTHORIZED', 'this API key has been revoked');
-      if (key.expiresAt !== undefined && key.expiresAt <= at) {
-        throw new GatewayError('UNAUTHORIZED', 'this API key has expired');
-      }
-      return key;
+      return resolve(secret);
     },
+    resolve,
 
     get: (id) => store.get(id),
     list: () => store.list(),
     async revoke(id) {
       const revoked = await store.revoke(id, now());
       if (revoked !== undefined) {
-        for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
+        evict(id);
+        options.onRevoked?.(id);
       }
       return revoked;
     },
+    evict,
+    clearCache: () => cache.clear(),
   };
 }
 

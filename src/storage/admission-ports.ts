@@ -17,6 +17,11 @@ export interface ReserveResult {
   reserved: number;
   /** The handle to settle or release; present exactly when `ok`. */
   reservationId?: string;
+  /**
+   * Set on a refusal that is not about the limit: the shared store is unreachable and the
+   * configured policy (`storage.redis_down`) fails closed. `used` and `reserved` are then unknown.
+   */
+  unavailable?: true;
 }
 
 /** A counter's state: settled amount and what live reservations hold. */
@@ -40,6 +45,8 @@ export interface WindowHit {
   retryAfterMs: number;
   /** The store's clock at the hit; pass it back to `adjust` to correct this hit's weight. */
   at: number;
+  /** Set on a refusal because the shared store is unreachable (policy fail_closed), not the limit. */
+  unavailable?: true;
 }
 
 /**
@@ -72,6 +79,21 @@ export interface CounterStore {
    */
   adjust(key: string, windowMs: number, delta: number, at: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A store whose state lives in this process (memory, SQLite written behind) offers the same
+   * operations synchronously here, so that admission does its counting in one step on the
+   * event loop instead of awaiting a promise per counter. Same semantics, same atomicity.
+   */
+  readonly local?: LocalCounterOps;
+}
+
+/** The synchronous face of an in-process CounterStore (see `CounterStore.local`). */
+export interface LocalCounterOps {
+  reserve(key: string, amount: number, limit: number, ttlMs: number): ReserveResult;
+  settle(reservationId: string, actual: number): CounterState | undefined;
+  release(reservationId: string): boolean;
+  hit(key: string, windowMs: number, limit: number, weight: number): WindowHit;
+  adjust(key: string, windowMs: number, delta: number, at: number): void;
 }
 
 export type BudgetWindow = 'daily' | 'monthly' | 'total';
