@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
+import { describeCacheStoreContract } from './cache-store.contract.js';
+import { createTestClock } from './counter-store.contract.js';
+import { createMemoryCacheStore } from './memory/memory-cache-store.js';
+import { createRedisCacheStore } from './redis/redis-cache-store.js';
+import { createSqliteCacheStore } from './sqlite/sqlite-cache-store.js';
+
+describeCacheStoreContract(
+  'memory',
+  (limits) => {
+    const clock = createTestClock();
+    return {
+      store: createMemoryCacheStore({ ...limits, now: clock.now }),
+      elapse: async (ms) => clock.advance(ms),
+    };
+  },
+  { lru: true },
+);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-cache-'));
+let files = 0;
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describeCacheStoreContract(
+  'sqlite',
+  (limits) => {
+    const clock = createTestClock();
+    return {
+      store: createSqliteCacheStore({
+        ...limits,
+        path: path.join(dir, `cache-${files++}.db`),
+        now: clock.now,
+        flushMs: 5,
+      }),
+      elapse: async (ms) => clock.advance(ms),
+    };
+  },
+  { lru: true },
+);
+
+const REDIS_URL = process.env.REDIS_URL;
+
+/** Deletes every key under a prefix: the Redis server outlives the test run. */
+async function deleteKeys(prefix: string): Promise<void> {
+  const admin = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await admin.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    admin.disconnect();
+  }
+}
+
+describeCacheStoreContract(
+  'redis',
+  (limits) => {
+    const prefix = `switchyard-test-cache-${randomUUID()}:`;
+    const store = createRedisCacheStore({ ...limits, url: REDIS_URL!, prefix });
+    return {
+      store: {
+        ...store,
+        async close() {
+          await store.close();
+          await deleteKeys(prefix);
+        },
+      },
+      elapse: (ms) => sleep(ms),
+    };
+  },
+  { skip: REDIS_URL === undefined || REDIS_URL === '', lru: false, ttlMs: 100 },
+);
