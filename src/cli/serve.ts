@@ -2,10 +2,13 @@
  * @module cli/serve
  * `switchyard serve`: load config, build the gateway, listen, and say plainly what is being
  * served (simulated or live models, open or key-protected). Stops cleanly on SIGINT/SIGTERM,
- * flushing the ledger.
+ * flushing the ledger. SIGHUP reloads the config file, as `POST /admin/config/reload` does.
  */
 
+import { resolve as resolvePath } from 'node:path';
+
 import { environmentSecrets } from '../config/source.js';
+import { reloaderOf } from '../gateway/config-reloader.js';
 import { createGateway } from '../gateway/create-gateway.js';
 import { startHttpServer } from '../http/server.js';
 import { loadOrExit } from './load.js';
@@ -25,7 +28,11 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     process.exit(1);
   }
   const host = options.host ?? config.server.host;
-  const gateway = await createGateway(config, { secrets: environmentSecrets() });
+  const gateway = await createGateway(config, {
+    secrets: environmentSecrets(),
+    // Reloads read the same file, whatever the working directory becomes.
+    ...(source.builtIn ? {} : { configFile: resolvePath(source.source) }),
+  });
   for (const warning of source.warnings) gateway.logger.warn(warning);
   const server = await startHttpServer(gateway, { host, port });
 
@@ -66,4 +73,16 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    const reloader = reloaderOf(gateway);
+    if (stopping || reloader === undefined) return;
+    if (reloader.file === undefined) {
+      gateway.logger.warn('SIGHUP: started from the built-in defaults, there is no config file to reload');
+      return;
+    }
+    // The reloader logs the outcome; a refusal is logged with one line per problem.
+    reloader.reload('signal').catch((error: unknown) => {
+      gateway.logger.error('SIGHUP: the config file was not reloaded', { error });
+    });
+  });
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type CircuitOptions, type Transition } from './circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitOptions,
+  createCircuitBreakers,
+  type Transition,
+} from './circuit-breaker.js';
 
 const options: CircuitOptions = {
   failureRate: 0.5,
@@ -139,5 +144,71 @@ describe('circuit breaker', () => {
     c.breaker.force('closed', 'health check passed');
     expect(c.breaker.state).toBe('closed');
     expect(c.transitions.map((t) => t.to)).toEqual(['open', 'closed']);
+  });
+
+  it('is forced open by another replica until its open period ends, then probes on its own', () => {
+    const c = setup();
+    expect(c.breaker.forceOpen(2_500, '5 consecutive failures', 'replica-a')).toBe(true);
+    expect(c.breaker.state).toBe('open');
+    expect(c.breaker.tryAcquire()).toBeUndefined();
+    expect(c.transitions).toEqual([
+      expect.objectContaining({ from: 'closed', to: 'open', replica: 'replica-a' }),
+    ]);
+    const snapshot = c.breaker.snapshot();
+    expect(snapshot.openUntil).toBe(2_500);
+    expect(snapshot.remote).toEqual({ replica: 'replica-a', reason: '5 consecutive failures', at: 0 });
+    expect(snapshot.openings).toBe(0); // not this breaker's own opening
+    c.advance(2_499);
+    expect(c.breaker.state).toBe('open');
+    c.advance(1);
+    expect(c.breaker.state).toBe('half_open');
+    expect(c.breaker.snapshot().remote).toBeNull();
+    expect(c.transitions.at(-1)).not.toHaveProperty('replica');
+    // Its own probes decide from here; a failed one opens it for its own first period.
+    c.breaker.onFailure(c.breaker.tryAcquire()!);
+    expect(c.breaker.snapshot()).toMatchObject({ state: 'open', openUntil: 2_500 + 1_000, openings: 1 });
+    expect(c.transitions.at(-1)).not.toHaveProperty('replica');
+  });
+
+  it('keeps a longer open period, extends a shorter one, and ignores one already over', () => {
+    const c = setup();
+    for (let i = 0; i < 3; i++) c.fail(); // open until 1,000 on its own
+    expect(c.breaker.forceOpen(500, 'x', 'b')).toBe(false);
+    expect(c.breaker.snapshot()).toMatchObject({ openUntil: 1_000, remote: null });
+    expect(c.breaker.forceOpen(4_000, 'y', 'b')).toBe(true);
+    expect(c.breaker.snapshot()).toMatchObject({ state: 'open', openUntil: 4_000, remote: { replica: 'b' } });
+    expect(c.transitions).toHaveLength(1); // extended, not re-opened
+    c.advance(5_000);
+    expect(c.breaker.forceOpen(4_500, 'stale message', 'b')).toBe(false);
+    expect(c.breaker.state).toBe('half_open');
+  });
+
+  it('is closed again by the replica that saw the deployment recover, only if it opened it', () => {
+    const c = setup();
+    c.breaker.forceOpen(10_000, 'failures', 'a');
+    expect(c.breaker.releaseRemote('probes succeeded', 'a')).toBe(true);
+    expect(c.breaker.state).toBe('closed');
+    expect(c.transitions.at(-1)).toMatchObject({ to: 'closed', replica: 'a' });
+    for (let i = 0; i < 3; i++) c.fail();
+    expect(c.breaker.releaseRemote('probes succeeded', 'a')).toBe(false);
+    expect(c.breaker.state).toBe('open');
+  });
+
+  it('takes new settings without losing state, and forgets removed deployments', () => {
+    const transitions: Transition[] = [];
+    const breakers = createCircuitBreakers(
+      options,
+      (t) => transitions.push(t),
+      () => 0,
+    );
+    const kept = breakers.get('kept');
+    kept.onFailure(kept.tryAcquire()!);
+    breakers.get('gone');
+    breakers.configure({ ...options, consecutiveFailures: 2 });
+    kept.onFailure(kept.tryAcquire()!);
+    expect(kept.state).toBe('open'); // two in a row now suffice, and the first was remembered
+    breakers.retain(['kept']);
+    expect(breakers.all().map((b) => b.deployment)).toEqual(['kept']);
+    expect(breakers.get('kept')).toBe(kept);
   });
 });

@@ -6,6 +6,12 @@
  * decays while the deployment stays healthy. After the open period, half-open admits a few
  * probes, each with its own timeout — a probe that never answers counts as a failure instead of
  * keeping the circuit half-open forever. Enough successful probes close it; any failure re-opens.
+ *
+ * Replicas share what their breakers learn: `forceOpen(until, reason, replica)` opens this
+ * breaker because another replica's opened, until the moment that one's open period ends — then
+ * this breaker probes half-open on its own, as usual. Such a transition names the replica that
+ * caused it, so whoever publishes transitions can leave it out (no echo between replicas), and a
+ * forced opening does not count among this breaker's own openings (it does not lengthen the next).
  */
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -43,6 +49,18 @@ export interface Transition {
   to: CircuitState;
   at: number;
   reason: string;
+  /** The replica whose breaker caused this transition; absent when this breaker decided it. */
+  replica?: string;
+  /** Epoch ms the circuit stays open until (transitions to `open` only). */
+  openUntil?: number;
+}
+
+/** Why a breaker is open when another replica opened it. */
+export interface RemoteCause {
+  replica: string;
+  reason: string;
+  /** When this breaker learnt of it. */
+  at: number;
 }
 
 export interface Permit {
@@ -62,13 +80,15 @@ export interface CircuitSnapshot {
   openings: number;
   openUntil: number | null;
   lastTransition: Transition | null;
+  /** Set while the circuit is open because another replica's opened. */
+  remote: RemoteCause | null;
 }
 
 const BUCKETS = 10;
 
 export class CircuitBreaker {
   readonly deployment: string;
-  private readonly options: CircuitOptions;
+  private options: CircuitOptions;
   private readonly now: () => number;
   private readonly onTransition: (transition: Transition) => void;
   private current: CircuitState = 'closed';
@@ -83,6 +103,7 @@ export class CircuitBreaker {
   private probes: Permit[] = [];
   private probeSuccesses = 0;
   private last: Transition | null = null;
+  private remote: RemoteCause | null = null;
 
   constructor(
     deployment: string,
@@ -155,6 +176,37 @@ export class CircuitBreaker {
     if (state === 'closed' && this.current !== 'closed') this.transition('closed', reason);
   }
 
+  /**
+   * Opens the circuit until `until` (epoch ms) because `replica`'s breaker opened; an open period
+   * already reaching further is kept. Returns whether anything changed. The transition carries
+   * `replica`, and this breaker's own count of openings is left alone.
+   */
+  forceOpen(until: number, reason: string, replica = 'another replica'): boolean {
+    const now = this.now();
+    if (until <= now) return false;
+    if (this.state === 'open' && this.openUntil >= until) return false;
+    this.remote = { replica, reason, at: now };
+    this.openUntil = until;
+    if (this.current === 'open') return true; // extended, still open: not a transition
+    this.transition('open', `${reason}; open for ${until - now} ms`, replica);
+    return true;
+  }
+
+  /**
+   * Closes a circuit that is open only because another replica's was, now that `replica` saw the
+   * deployment recover. A circuit this breaker opened itself stays open: its own probes decide.
+   */
+  releaseRemote(reason: string, replica = 'another replica'): boolean {
+    if (this.remote === null || this.state !== 'open') return false;
+    this.transition('closed', reason, replica);
+    return true;
+  }
+
+  /** Adopts new settings (a config reload); the current state and counts are kept. */
+  configure(options: CircuitOptions): void {
+    this.options = options;
+  }
+
   snapshot(): CircuitSnapshot {
     const state = this.state;
     const { calls, failures } = this.window();
@@ -167,6 +219,7 @@ export class CircuitBreaker {
       openings: this.openings,
       openUntil: state === 'open' ? this.openUntil : null,
       lastTransition: this.last,
+      remote: state === 'open' ? this.remote : null,
     };
   }
 
@@ -183,12 +236,14 @@ export class CircuitBreaker {
     this.transition('open', `${reason}; open for ${duration} ms`);
   }
 
-  private transition(to: CircuitState, reason: string): void {
+  private transition(to: CircuitState, reason: string, replica?: string): void {
     const from = this.current;
     if (from === to) return;
     this.current = to;
     this.probes = [];
     this.probeSuccesses = 0;
+    // A remote cause explains only the open period it set; whatever comes next is this breaker's.
+    if (replica === undefined || to !== 'open') this.remote = null;
     const at = this.now();
     if (to === 'closed') {
       this.consecutive = 0;
@@ -197,6 +252,8 @@ export class CircuitBreaker {
       this.lastHealthyAt = at;
     }
     this.last = { deployment: this.deployment, from, to, at, reason };
+    if (replica !== undefined) this.last.replica = replica;
+    if (to === 'open') this.last.openUntil = this.openUntil;
     this.onTransition(this.last);
   }
 
@@ -249,14 +306,19 @@ export class CircuitBreaker {
 export interface CircuitBreakers {
   get(deployment: string): CircuitBreaker;
   all(): CircuitBreaker[];
+  /** New settings for every breaker, present and future (a config reload). */
+  configure(options: CircuitOptions): void;
+  /** Forgets the breakers of deployments not in `deployments` (removed by a reload). */
+  retain(deployments: Iterable<string>): void;
 }
 
 export function createCircuitBreakers(
-  options: CircuitOptions = DEFAULT_CIRCUIT_OPTIONS,
+  initial: CircuitOptions = DEFAULT_CIRCUIT_OPTIONS,
   onTransition: (transition: Transition) => void = () => {},
   now: () => number = Date.now,
 ): CircuitBreakers {
   const breakers = new Map<string, CircuitBreaker>();
+  let options = initial;
   return {
     get(deployment) {
       let breaker = breakers.get(deployment);
@@ -267,5 +329,13 @@ export function createCircuitBreakers(
       return breaker;
     },
     all: () => [...breakers.values()],
+    configure(next) {
+      options = next;
+      for (const breaker of breakers.values()) breaker.configure(next);
+    },
+    retain(deployments) {
+      const keep = new Set(deployments);
+      for (const id of breakers.keys()) if (!keep.has(id)) breakers.delete(id);
+    },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * @module http/routes/admin
  * Operator views of the execution engine: `GET /admin/circuits` (every deployment's breaker,
- * with window counts and the last transition and why) and `GET /admin/queue` (requests waiting
+ * with window counts and the last transition and why — and which replica, when another replica's
+ * breaker caused it) and `GET /admin/queue` (requests waiting
  * for a free slot, the retry budget, attempts in flight, and the job queue's counts).
  */
 
@@ -26,7 +27,13 @@ export function circuits(http: HttpContext): void {
             to: c.lastTransition.to,
             at: new Date(c.lastTransition.at).toISOString(),
             reason: c.lastTransition.reason,
+            // The replica whose breaker caused it; null when this replica's own breaker decided.
+            replica: c.lastTransition.replica ?? null,
           }
+        : null,
+      // Set while the circuit is open because another replica's opened (it then probes on its own).
+      remote: c.remote
+        ? { replica: c.remote.replica, reason: c.remote.reason, at: new Date(c.remote.at).toISOString() }
         : null,
     })),
     probes: gateway.probes(),

@@ -8,6 +8,7 @@
 import type { RouteDefinition } from '../context.js';
 import { circuits, queue } from './admin.js';
 import { listBudgets } from './admin-budgets.js';
+import { reloadConfig } from './admin-config.js';
 import { createKey, getKey, listKeys, revokeKey } from './admin-keys.js';
 import { usage, usageExport, usageReport } from './admin-usage.js';
 import { chatCompletions } from './chat-completions.js';
@@ -87,6 +88,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     access: 'admin',
     handler: circuits,
     summary: 'circuit breaker per deployment',
+  },
+  {
+    method: 'POST',
+    path: '/admin/config/reload',
+    access: 'admin',
+    handler: reloadConfig,
+    summary: 're-read the config file, switch to it live, tell the other replicas',
   },
   {
     method: 'GET',
