@@ -1,8 +1,12 @@
 /**
- * `switchyard eval` on the shared RouterBench and RouteLLM data, replayed offline: every number is
- * out-of-sample (5-fold cross-fitting), and a product strategy must keep 95% of the best single
- * model's accuracy for at most 70% of its cost on each of the four datasets. The data lives beside
- * the repository (`../shared/data`), never in it; without it these tests skip and say why.
+ * `switchyard eval` on the shared RouterBench and RouteLLM data, replayed offline. Every number is
+ * out-of-sample: each dataset is split into 5 seeded folds and each fold is held out in turn,
+ * replayed with what was learned on the other four only (priors, learned cascades, verifiers,
+ * thresholds). The product `fallback` strategy — planned by the real strategy from the learned
+ * priors file and run by the executor's own cascade over the recorded answers — must keep 95% of
+ * the best single model's accuracy for at most 70% of its cost on each of the four datasets.
+ * The data lives beside the repository (`../shared/data`), never in it; without it these tests
+ * skip and say why.
  */
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +18,7 @@ import { loadDataset } from '../src/eval/datasets.js';
 import { type EvalReport, runEval } from '../src/eval/harness.js';
 import { renderPlotSvg } from '../src/eval/plot-svg.js';
 import { createRandom } from '../src/mock-upstream/random.js';
+import { loadPriorsFile } from '../src/routing/priors-file.js';
 
 const DATA = join(import.meta.dirname, '..', '..', 'shared', 'data');
 const HAVE_DATA = existsSync(join(DATA, 'routerbench')) && existsSync(join(DATA, 'routellm'));
@@ -24,9 +29,6 @@ const DATASETS = [
   { name: 'MBPP', file: 'routerbench/mbpp_train.csv' },
   { name: 'GSM8K', file: 'routellm/gsm8k_responses.csv' },
 ] as const;
-
-/** The product strategies; `frugal` is a `fallback` plan with a learned chain, verifier and threshold. */
-const PRODUCT = new Set(['cheapest', 'fallback', 'frugal']);
 
 function expectDocumentedShape(report: EvalReport): void {
   const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
@@ -59,19 +61,25 @@ describe.skipIf(!HAVE_DATA)('switchyard eval on the shared datasets (out-of-samp
   const reports = new Map<string, EvalReport>();
 
   for (const dataset of DATASETS) {
-    it(`${dataset.name}: a product strategy keeps ≥95% of the best model's accuracy at ≤70% of its cost`, async () => {
-      const report = runEval({ test: await loadDataset(join(DATA, dataset.file)) });
+    it(`${dataset.name}: fallback as deployed keeps ≥95% of the best model's accuracy at ≤70% of its cost`, async () => {
+      const report = await runEval({ test: await loadDataset(join(DATA, dataset.file)) });
       reports.set(dataset.name, report);
       const best = report.summary.best_single;
-      const passing = report.summary.strategies.filter((s) => PRODUCT.has(s.strategy) && s.pass);
-      expect(passing.map((s) => s.strategy)).not.toEqual([]);
-      for (const s of passing) {
-        expect(s.best_point!.accuracy).toBeGreaterThanOrEqual(0.95 * best.accuracy);
-        expect(s.best_point!.cost_per_query).toBeLessThanOrEqual(0.7 * best.cost_per_query);
-      }
-      // The learned cascade beats a random mix of the cheapest and strongest model over the cost range.
-      const aiqOf = (name: string) => report.summary.strategies.find((s) => s.strategy === name)!.aiq;
-      expect(aiqOf('frugal')).toBeGreaterThan(aiqOf('random'));
+      const of = (name: string) => report.summary.strategies.find((s) => s.strategy === name)!;
+      // The setting a gateway runs with the priors file learned on the training folds — no
+      // setting picked by looking at the held-out rows.
+      const fallback = of('fallback').deployed!;
+      expect(fallback.setting).toBe('learned');
+      expect(fallback.accuracy).toBeGreaterThanOrEqual(0.95 * best.accuracy);
+      expect(fallback.cost_per_query).toBeLessThanOrEqual(0.7 * best.cost_per_query);
+      expect(fallback.pass).toBe(true);
+      expect(report.summary.product_pass).toBe(true);
+      // `cheapest` is reported but not held to the target: it never escalates, so it can only be
+      // as good as one model per task, and on these tasks no model that is cheap enough is within
+      // 95% of GPT-4 (the nearest, Yi-34B on ARC, keeps 94%). Its deployed setting says so.
+      expect(of('cheapest').deployed).not.toBeNull();
+      // The learned cascades beat a random mix of the cheapest and strongest model over the cost range.
+      expect(of('fallback').aiq).toBeGreaterThan(of('random').aiq);
       expectDocumentedShape(report);
     }, 120_000);
   }
@@ -91,11 +99,11 @@ describe.skipIf(!HAVE_DATA)('switchyard eval on the shared datasets (out-of-samp
     const report = reports.get('GSM8K')!;
     expect(report.dataset.models).toHaveLength(2);
     expect(report.dataset.notes.join('\n')).toMatch(/dropped 12 prompts/);
-    const frugal = report.summary.strategies.find((s) => s.strategy === 'frugal')!;
+    const fallback = report.summary.strategies.find((s) => s.strategy === 'fallback')!;
     const random = report.summary.strategies.find((s) => s.strategy === 'random')!;
     expect(random.apgr).toBeCloseTo(0.5, 2);
-    expect(frugal.apgr).toBeGreaterThan(random.apgr!);
-    expect(frugal.cpt50).toBeLessThan(random.cpt50!);
+    expect(fallback.apgr).toBeGreaterThan(random.apgr!);
+    expect(fallback.cpt50).toBeLessThan(random.cpt50!);
   });
 
   it('renders the table and a readable SVG', () => {
@@ -103,20 +111,12 @@ describe.skipIf(!HAVE_DATA)('switchyard eval on the shared datasets (out-of-samp
     const table = renderEvalReport(report);
     expect(table).toMatch(/gpt-4-1106-preview/);
     expect(table).toMatch(/oracle/);
-    expect(table).toMatch(/frugal .* PASS/);
+    expect(table).toMatch(/fallback +learned .* PASS/);
     const svg = renderPlotSvg(report);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg).not.toMatch(/NaN|undefined|Infinity/);
-    for (const name of [
-      'random',
-      'cheapest',
-      'fallback',
-      'agreement',
-      'frugal',
-      'oracle',
-      'cost per query',
-    ]) {
+    for (const name of ['random', 'cheapest', 'fallback', 'agreement', 'oracle', 'cost per query']) {
       expect(svg).toContain(name);
     }
   });
@@ -187,12 +187,18 @@ describe('switchyard eval on a user dataset (JSONL, separate train and test file
     expect(report.dataset.protocol).toMatch(/learned on train/);
     expect(report.single_models.map((s) => s.model).sort()).toEqual(['cheap', 'peer', 'strong']);
     // The peer disagrees exactly on the hard prompts: the learned cascade finds that and passes.
-    const frugal = report.summary.strategies.find((s) => s.strategy === 'frugal')!;
-    expect(frugal.pass).toBe(true);
+    const fallback = report.summary.strategies.find((s) => s.strategy === 'fallback')!;
+    expect(fallback.deployed?.pass).toBe(true);
+    // A cheap first step (`peer` answers "C" exactly on hard prompts: its own answer gives them away).
+    const [route] = report.summary.recommended;
+    expect(report.summary.recommended).toHaveLength(1);
+    expect(route).toMatchObject({ task: 'quiz', chain: [expect.stringMatching(/^(cheap|peer)$/), 'strong'] });
+    expect(route!.verifier.model).toBe(route!.chain[0]);
     expect(readFileSync(join(dir, 'plot.svg'), 'utf8')).toContain('</svg>');
-    const priors = JSON.parse(readFileSync(join(dir, 'priors.json'), 'utf8')) as {
-      tasks: Record<string, unknown>;
-    };
-    expect(Object.keys(priors.tasks)).toEqual(['quiz']);
+    // What --save-priors wrote is what a gateway's routing.priors_file loads.
+    const priors = await loadPriorsFile(join(dir, 'priors.json'));
+    expect(priors.tasks()).toEqual(['quiz']);
+    expect(priors.cascade('quiz')).toEqual({ chain: route!.chain, minConfidence: route!.min_confidence });
+    expect(priors.verifier('quiz', route!.chain[0]!)?.features).toEqual(route!.verifier.features.slice(1));
   });
 });

@@ -35,6 +35,16 @@ function number(value: string | undefined, flag: string): number | undefined {
   return parsed;
 }
 
+/** The request's routing options as the `switchyard` body field spells them. */
+function routingBody(input: Parameters<typeof orchestrate>[1]): Record<string, unknown> {
+  return {
+    ...(input.strategy === undefined ? {} : { strategy: input.strategy }),
+    ...(input.chain === undefined ? {} : { chain: input.chain }),
+    ...(input.maxCost === undefined ? {} : { max_cost: input.maxCost }),
+    ...(input.ensembleSize === undefined ? {} : { ensemble_size: input.ensembleSize }),
+  };
+}
+
 async function askRemote(
   options: AskOptions,
   input: Parameters<typeof orchestrate>[1],
@@ -43,8 +53,12 @@ async function askRemote(
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   const key = options.apiKey ?? clientApiKey();
   if (key) headers.authorization = `Bearer ${key}`;
+  // Every routing option goes in the body's `switchyard` field (the only place ensemble_size has);
+  // strategy, chain and max cost also as headers, which gateways read on every endpoint.
+  const routing = routingBody(input);
   if (input.strategy) headers['x-switchyard-strategy'] = input.strategy;
   if (input.chain) headers['x-switchyard-chain'] = input.chain.join(',');
+  if (input.maxCost !== undefined) headers['x-switchyard-max-cost'] = String(input.maxCost);
   const response = await request(`${base}/v1/completions`, {
     method: 'POST',
     headers,
@@ -52,7 +66,7 @@ async function askRemote(
       model: input.model ?? 'auto',
       prompt: input.prompt,
       ...(input.maxTokens === undefined ? {} : { max_tokens: input.maxTokens }),
-      ...(input.maxCost === undefined ? {} : { budget_limit: input.maxCost }),
+      ...(Object.keys(routing).length === 0 ? {} : { switchyard: routing }),
     }),
   });
   const body = (await response.body.json()) as Record<string, unknown>;
@@ -75,7 +89,7 @@ async function askRemote(
     tokens_estimated: tokens.estimated === true,
     strategy: String(body.strategy),
     fallback_chain: (body.fallback_chain as string[]) ?? [],
-    ensemble_models: [],
+    ensemble_models: (body.ensemble_models as string[] | undefined) ?? [],
     metadata,
     timestamp: new Date().toISOString(),
   };

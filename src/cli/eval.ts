@@ -4,8 +4,10 @@
  * a dataset of recorded model outcomes through the routing methods offline (no network) and
  * prints a cost–quality table — single models, a random router and the oracle beside each
  * strategy's best point that keeps 95% of the best model's accuracy, with PASS/FAIL against
- * "at most 70% of its cost". `--json` prints the report for scripts, `--plot` writes an SVG chart,
- * `--save-priors` writes the model priors learned from the training data.
+ * "at most 70% of its cost", and each product strategy as a gateway would run it (settings learned
+ * from the training rows only). `--json` prints the report for scripts, `--plot` writes an SVG
+ * chart, `--save-priors` writes what was learned from the training data — model priors, learned
+ * cascades and verifiers — for a gateway's `routing.priors_file`.
  */
 
 import { writeFile } from 'node:fs/promises';
@@ -13,7 +15,7 @@ import { type EvalDataset, loadDataset } from '../eval/datasets.js';
 import { type EvalReport, runEval } from '../eval/harness.js';
 import { METHODS } from '../eval/methods.js';
 import { renderPlotSvg } from '../eval/plot-svg.js';
-import { learnPriors } from '../routing/priors.js';
+import type { PriorsJson } from '../routing/priors.js';
 import { fail } from './load.js';
 import { renderTable } from './table.js';
 
@@ -131,15 +133,37 @@ export function renderEvalReport(report: EvalReport, options: { points?: boolean
   if (twoModel) headers.push('APGR', 'CPT(50%)', 'CPT(80%)');
   headers.push('result');
   lines.push(renderTable(headers, rows));
+  const deployed = summary.strategies.filter((s) => s.deployed !== null);
+  if (deployed.length > 0) {
+    lines.push('');
+    lines.push('as a gateway runs them (settings learned from the training rows only):');
+    lines.push(
+      renderTable(
+        ['strategy', 'setting', 'accuracy', 'of best', '$/query', 'of best', 'result'],
+        deployed.map((s) => {
+          const d = s.deployed!;
+          return [
+            s.strategy,
+            d.setting,
+            d.accuracy.toFixed(3),
+            share(d.accuracy_ratio),
+            usd(d.cost_per_query),
+            share(d.cost_ratio),
+            d.pass ? 'PASS' : 'FAIL',
+          ];
+        }),
+      ),
+    );
+  }
   lines.push('');
   lines.push(
     summary.product_pass
-      ? 'PASS: a product strategy keeps the target accuracy within the cost target.'
-      : 'FAIL: no product strategy keeps the target accuracy within the cost target.',
+      ? 'PASS: a product strategy, as deployed, keeps the target accuracy within the cost target.'
+      : 'FAIL: no product strategy, as deployed, keeps the target accuracy within the cost target.',
   );
   if (summary.recommended.length > 0) {
     lines.push('');
-    lines.push('learned cascade to deploy (frugal, target setting, learned on all training rows):');
+    lines.push('learned cascade to deploy (fallback with the learned priors, learned on all training rows):');
     for (const route of summary.recommended) {
       const peers =
         route.verifier.peers.length > 0 ? `, checked against ${route.verifier.peers.join(' + ')}` : '';
@@ -199,12 +223,16 @@ export async function evalCommand(options: EvalCommandOptions): Promise<void> {
   const train = options.train === undefined ? undefined : await load(options.train, options.exclude);
   const bar = progressBar();
   let report: EvalReport;
+  let learned: PriorsJson | undefined;
   try {
-    report = runEval(train === undefined ? { test } : { test, train }, {
+    report = await runEval(train === undefined ? { test } : { test, train }, {
       ...(options.strategy && options.strategy.length > 0 ? { strategies: options.strategy } : {}),
       ...(folds === undefined ? {} : { folds }),
       ...(seed === undefined ? {} : { seed }),
       onProgress: (done, total) => bar.update(done, total),
+      onLearnedPriors: (priors) => {
+        learned = priors;
+      },
     });
   } catch (error) {
     bar.clear();
@@ -212,20 +240,9 @@ export async function evalCommand(options: EvalCommandOptions): Promise<void> {
   }
   bar.clear();
   if (options.plot !== undefined) await writeFile(options.plot, renderPlotSvg(report), 'utf8');
-  if (options.savePriors !== undefined) {
-    const rows = (train ?? test).rows;
-    const observations = rows.flatMap((row) =>
-      Object.entries(row.outcomes).flatMap(([model, o]) =>
-        o.score === undefined
-          ? []
-          : [{ task: row.task, model, score: o.score, ...(o.cost === undefined ? {} : { cost: o.cost }) }],
-      ),
-    );
-    await writeFile(
-      options.savePriors,
-      `${JSON.stringify(learnPriors(observations).toJSON(), null, 2)}\n`,
-      'utf8',
-    );
+  if (options.savePriors !== undefined && learned !== undefined) {
+    // Learned on --train (or, without it, on all of --test): what `routing.priors_file` loads.
+    await writeFile(options.savePriors, `${JSON.stringify(learned, null, 2)}\n`, 'utf8');
   }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -94,7 +94,7 @@ export function buildProgram(): Command {
     )
     .option(
       '-s, --strategy <name>',
-      'method to evaluate (repeatable): cheapest, fallback, agreement, frugal',
+      'method to evaluate (repeatable): cheapest, fallback, agreement',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--json', 'print the report as JSON')
@@ -103,10 +103,13 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the fold assignment', '1')
     .option('--exclude <file.jsonl>', 'JSONL of prompts to drop ({"eval_prompt"} or {"prompt"} per line)')
     .option('--points', 'also print every operating point of every method')
-    .option('--save-priors <file.json>', 'write the model priors learned from the training data')
+    .option(
+      '--save-priors <file.json>',
+      'write what was learned from the training data (priors, cascades, verifiers) for routing.priors_file',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  switchyard eval --test data/mbpp_train.csv --plot mbpp.svg\n  switchyard eval --train logs-march.jsonl --test logs-april.jsonl --strategy frugal --json\n',
+      '\nExamples:\n  switchyard eval --test data/mbpp_train.csv --plot mbpp.svg\n  switchyard eval --train logs-march.jsonl --test logs-april.jsonl --save-priors priors.json\n',
     )
     .action(evalCommand);
 

@@ -3,10 +3,13 @@
  * Learns a two-step cascade the FrugalGPT way: which cheap model to ask first, which cheap peers
  * (if any) to verify its answer against, and the confidence threshold below which to escalate to
  * the strongest model — chosen on training rows to give the best accuracy under a cost budget, or
- * the lowest cost for a target accuracy. Choices are judged on out-of-fold verifier predictions
- * (each training row scored by a verifier that did not see it), so the threshold picked on train
- * carries over to new prompts. What is learned is expressed in the `fallback` strategy's own terms
- * — a `chain` and a `min_confidence` — plus the verifier that supplies the confidence.
+ * the lowest cost that keeps a share of the strongest model's accuracy. Choices are judged on
+ * out-of-fold verifier predictions (each training row scored by a verifier that did not see it),
+ * so the threshold picked on train carries over to new prompts, and each operating point mirrors
+ * the gateway's cascade exactly (an escalated prompt keeps the cheap answer only when the strong
+ * answer's heuristic confidence is lower). What is learned is expressed in the `fallback`
+ * strategy's own terms — a `chain` and a `min_confidence` — plus the verifier that supplies the
+ * confidence; `learn-priors` writes them into the priors a gateway loads.
  */
 
 import type { LearnedPriors } from '../routing/priors.js';
@@ -33,6 +36,12 @@ export interface CascadeChoice extends VerifierSpec {
   trainCost: number;
   /** Share of training rows escalated to the strong model. */
   trainEscalated: number;
+  /**
+   * Mean over the training rows of (the cascade's score − target share × the strong model's score),
+   * and its standard error: paired, so the noise both sides share cancels.
+   */
+  gap: number;
+  gapSe: number;
 }
 
 export interface LearnedCascades {
@@ -41,8 +50,11 @@ export interface LearnedCascades {
   readonly candidates: readonly CascadeChoice[];
   /** The most accurate cascade whose training cost per query is at most `budget` USD. */
   forBudget(budget: number): CascadeChoice | undefined;
-  /** The cheapest cascade whose training accuracy reaches `accuracy`. */
-  forAccuracy(accuracy: number): CascadeChoice | undefined;
+  /**
+   * The cheapest cascade that keeps the target share of the strong model's accuracy with a margin
+   * of `z` standard errors of the paired gap; the most accurate one when none does.
+   */
+  forTarget(z: number): CascadeChoice | undefined;
   /** The verifier for a choice, fitted on all training rows. */
   verifier(choice: VerifierSpec): Verifier;
 }
@@ -55,6 +67,8 @@ export interface LearnCascadeOptions {
   /** Folds for the out-of-fold predictions (default 5). */
   innerFolds?: number;
   seed?: number;
+  /** Share of the strong model's accuracy the target keeps (default 0.95). */
+  targetShare?: number;
 }
 
 interface Stats {
@@ -111,34 +125,41 @@ function specKey(spec: VerifierSpec): string {
 /**
  * Every operating point of one (first, peers) → strong cascade on the training rows, from
  * out-of-fold probabilities: escalating the k least likely answers for each k. Mirrors the
- * executor: an escalated query keeps the cheap answer when it is more likely right than the
- * strong model's prior.
+ * executor's cascade: an escalated prompt keeps the cheap answer when it is more confident than
+ * the strong model's answer is by the heuristic scorers (ties go to the strong model).
  */
 function operatingPoints(
   spec: VerifierSpec,
   strong: string,
-  strongQuality: number,
   rows: readonly EvalRow[],
   probabilities: readonly number[],
   costOf: (row: EvalRow, model: string) => number,
+  strongConfidence: (row: EvalRow) => number,
+  share: number,
 ): CascadeChoice[] {
   const n = rows.length;
   if (n === 0) return [];
   const order = probabilities.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
-  let baseCost = 0;
-  let baseScore = 0;
+  const scoreOf = (row: EvalRow, model: string) => row.outcomes[model]?.score ?? 0;
+  let cost = 0;
+  let score = 0;
+  // Sums of the paired gap d = score − share × strong score, and of d², for its standard error.
+  let gap = 0;
+  let gap2 = 0;
   for (const row of rows) {
-    baseCost += costOf(row, spec.model) + spec.peers.reduce((s, peer) => s + costOf(row, peer), 0);
-    baseScore += row.outcomes[spec.model]?.score ?? 0;
+    cost += costOf(row, spec.model) + spec.peers.reduce((s, peer) => s + costOf(row, peer), 0);
+    score += scoreOf(row, spec.model);
+    const d = scoreOf(row, spec.model) - share * scoreOf(row, strong);
+    gap += d;
+    gap2 += d * d;
   }
   // Escalating more always costs more: only points that also buy accuracy are kept.
   const points: CascadeChoice[] = [];
-  let score = baseScore;
-  let cost = baseCost;
   let best = Number.NEGATIVE_INFINITY;
   const push = (k: number, threshold: number) => {
     if (score / n <= best) return;
     best = score / n;
+    const mean = gap / n;
     points.push({
       ...spec,
       strong,
@@ -146,6 +167,8 @@ function operatingPoints(
       trainAccuracy: score / n,
       trainCost: cost / n,
       trainEscalated: k / n,
+      gap: mean,
+      gapSe: Math.sqrt(Math.max(0, gap2 / n - mean * mean) / n),
     });
   };
   push(0, 0);
@@ -153,8 +176,12 @@ function operatingPoints(
     const { p, i } = order[k - 1]!;
     const row = rows[i]!;
     cost += costOf(row, strong);
-    if (strongQuality > p) {
-      score += (row.outcomes[strong]?.score ?? 0) - (row.outcomes[spec.model]?.score ?? 0);
+    if (strongConfidence(row) >= p) {
+      const before = scoreOf(row, spec.model) - share * scoreOf(row, strong);
+      const after = (1 - share) * scoreOf(row, strong);
+      score += scoreOf(row, strong) - scoreOf(row, spec.model);
+      gap += after - before;
+      gap2 += after * after - before * before;
     }
     const next = order[k]?.p;
     if (next !== undefined && next === p) continue; // no threshold separates equal probabilities
@@ -177,7 +204,8 @@ export function learnCascades(
   options: LearnCascadeOptions = {},
 ): LearnedCascades {
   const { strong, specs } = cascadeCandidates(models, priors, task, options);
-  const strongQuality = priors.get(task, strong)?.quality ?? 1;
+  const share = options.targetShare ?? 0.95;
+  const strongConfidence = (row: EvalRow) => cache.confidence(row, strong);
   const designs = new Map<string, VerifierDesign>();
   const fitted = new Map<string, Verifier>();
   const verifier = (spec: VerifierSpec): Verifier =>
@@ -215,7 +243,9 @@ export function learnCascades(
       const fit = fitDesign(design, rest);
       for (const i of held) probabilities[i] = fit.predictAt(i);
     }
-    candidates.push(...operatingPoints(spec, strong, strongQuality, design.rows, probabilities, costOf));
+    candidates.push(
+      ...operatingPoints(spec, strong, design.rows, probabilities, costOf, strongConfidence, share),
+    );
   }
   const better = (a: CascadeChoice, b: CascadeChoice | undefined) =>
     !b ||
@@ -229,12 +259,14 @@ export function learnCascades(
       for (const c of candidates) if (c.trainCost <= budget && better(c, best)) best = c;
       return best;
     },
-    forAccuracy(accuracy) {
+    forTarget(z) {
       let best: CascadeChoice | undefined;
+      let mostAccurate: CascadeChoice | undefined;
       for (const c of candidates) {
-        if (c.trainAccuracy >= accuracy && (!best || c.trainCost < best.trainCost)) best = c;
+        if (better(c, mostAccurate)) mostAccurate = c;
+        if (c.gap >= z * c.gapSe && (!best || c.trainCost < best.trainCost)) best = c;
       }
-      return best;
+      return best ?? mostAccurate;
     },
     verifier,
   };

@@ -8,19 +8,13 @@
  * missing, not wrong); learning uses every observed cell.
  */
 
-import { learnPriors, type PriorObservation } from '../routing/priors.js';
+import { type PriorsJson, priorsFromJson } from '../routing/priors.js';
 import type { EvalDataset, EvalRow } from './datasets.js';
-import {
-  type FoldContext,
-  type LearnedRoute,
-  METHODS,
-  type MethodName,
-  recommendRoutes,
-  runMethods,
-} from './methods.js';
+import { type LearnedRoute, learnRoutingPriors } from './learn-priors.js';
+import { DEPLOYED_SETTINGS, type FoldContext, METHODS, type MethodName, runMethods } from './methods.js';
 import { aiq, apgr, cpt } from './metrics.js';
 import { createProductStrategies } from './product-strategies.js';
-import { createScorerJudge } from './replay.js';
+import { createScorerMemo } from './replay.js';
 import { kFolds } from './split.js';
 import { createTallies, type EvalPoint } from './tally.js';
 import { createSignalCache } from './verifier.js';
@@ -39,6 +33,8 @@ export interface EvalOptions {
   targetCost?: number;
   /** Progress: rows replayed by learned methods so far, and the total expected. */
   onProgress?(done: number, total: number): void;
+  /** Told the priors learned on all the training rows (what `--save-priors` writes). */
+  onLearnedPriors?(priors: PriorsJson): void;
 }
 
 export interface SingleModelResult {
@@ -55,6 +51,19 @@ export interface StrategySummary {
   cost_ratio: number | null;
   accuracy_ratio: number | null;
   pass: boolean;
+  /**
+   * The setting a gateway runs — `fallback` with the learned priors, `cheapest` with its default
+   * tolerance — chosen from the training rows alone, so its figures carry no selection on the test
+   * rows (unlike `best_point`, the cheapest of all settings that meets the accuracy target).
+   */
+  deployed: {
+    setting: string;
+    accuracy: number;
+    cost_per_query: number;
+    accuracy_ratio: number;
+    cost_ratio: number;
+    pass: boolean;
+  } | null;
   /** Area under the non-decreasing hull over the single models' cost range, divided by its width. */
   aiq: number;
   /** Two-model datasets only. */
@@ -82,9 +91,9 @@ export interface EvalReport {
     cheapest_single: SingleModelResult;
     target: { accuracy: number; cost_per_query: number; accuracy_share: number; cost_share: number };
     strategies: StrategySummary[];
-    /** True when `cheapest` or `fallback` (the product strategies, `frugal` being a `fallback` plan) passes. */
+    /** True when `cheapest` or `fallback` as deployed (see `deployed`) meets both targets. */
     product_pass: boolean;
-    /** The learned cascade to deploy per task, learned on all training rows (with `frugal`). */
+    /** The learned cascade to deploy per task, learned on all training rows (with `fallback`). */
     recommended: LearnedRoute[];
   };
 }
@@ -94,22 +103,6 @@ const BASELINES: readonly MethodName[] = ['single', 'oracle', 'random'];
 
 function isComplete(row: EvalRow, models: readonly string[]): boolean {
   return models.every((m) => row.outcomes[m]?.score !== undefined);
-}
-
-function observations(rows: readonly EvalRow[]): PriorObservation[] {
-  const out: PriorObservation[] = [];
-  for (const row of rows) {
-    for (const [model, outcome] of Object.entries(row.outcomes)) {
-      if (outcome.score === undefined) continue;
-      out.push({
-        task: row.task,
-        model,
-        score: outcome.score,
-        ...(outcome.cost === undefined ? {} : { cost: outcome.cost }),
-      });
-    }
-  }
-  return out;
 }
 
 function meanCosts(rows: readonly EvalRow[], models: readonly string[]): Map<string, number> {
@@ -140,10 +133,10 @@ function selectedMethods(strategies: readonly string[] | undefined): Set<MethodN
 }
 
 /** Replays `test` (cross-fitted, or learning from `train`) and builds the report. */
-export function runEval(
+export async function runEval(
   input: { test: EvalDataset; train?: EvalDataset },
   options: EvalOptions = {},
-): EvalReport {
+): Promise<EvalReport> {
   const { test, train } = input;
   const methods = selectedMethods(options.strategies);
   const models = test.models.filter((m) => !train || train.models.includes(m));
@@ -171,27 +164,29 @@ export function runEval(
   }
 
   const tallies = createTallies();
-  const judge = createScorerJudge();
-  const cache = createSignalCache(judge);
+  const cache = createSignalCache(createScorerMemo());
   const learnedMethods = [...methods].filter((m) => !BASELINES.includes(m)).length;
   const total = evaluated.length * Math.max(1, learnedMethods);
   let done = 0;
   for (const fold of folds) {
-    const priors = learnPriors(observations(fold.train));
+    // Everything a gateway would be given — priors, learned cascades, verifiers — from train alone.
+    const learned = learnRoutingPriors({ train: fold.train, models, cache, costOf });
+    const priors = priorsFromJson(learned.json);
     const context: FoldContext = {
       train: fold.train,
       test: fold.test,
       models,
       priors,
-      product: createProductStrategies(models, priors, costOf, judge),
-      cache,
+      product: createProductStrategies(models, priors, costOf),
+      learned,
+      productWith: (json) => createProductStrategies(models, priorsFromJson(json), costOf),
       mostExpensive,
       costOf,
       tallies,
     };
     for (const method of METHODS) {
       if (!methods.has(method)) continue;
-      runMethods(context, new Set([method]));
+      await runMethods(context, new Set([method]));
       if (!BASELINES.includes(method)) {
         done += fold.test.length;
         options.onProgress?.(done, total);
@@ -199,15 +194,8 @@ export function runEval(
     }
   }
   const learningRows = train ? train.rows : test.rows;
-  const recommended = methods.has('frugal')
-    ? recommendRoutes({
-        train: learningRows,
-        models,
-        priors: learnPriors(observations(learningRows)),
-        cache,
-        costOf,
-      })
-    : [];
+  const deployable = learnRoutingPriors({ train: learningRows, models, cache, costOf });
+  options.onLearnedPriors?.(deployable.json);
   const report = buildReport(test, train, models, evaluated.length, tallies.points(), {
     protocol: train
       ? `learned on ${train.name} (${train.rows.length} rows), measured on ${test.name}`
@@ -215,7 +203,7 @@ export function runEval(
     targetAccuracy: options.targetAccuracy ?? 0.95,
     targetCost: options.targetCost ?? 0.7,
   });
-  report.summary.recommended = recommended;
+  if (methods.has('fallback')) report.summary.recommended = deployable.routes;
   return report;
 }
 
@@ -258,9 +246,23 @@ function buildReport(
     const best = [...meeting].sort(
       (a, b) => a.cost_per_query - b.cost_per_query || b.accuracy - a.accuracy,
     )[0];
+    const deployedPoint = own.find((p) => p.setting === DEPLOYED_SETTINGS[strategy]);
     const summary: StrategySummary = {
       strategy,
       best_point: best ?? null,
+      deployed:
+        deployedPoint === undefined
+          ? null
+          : {
+              setting: deployedPoint.setting,
+              accuracy: deployedPoint.accuracy,
+              cost_per_query: deployedPoint.cost_per_query,
+              accuracy_ratio: deployedPoint.accuracy / bestSingle.accuracy,
+              cost_ratio: deployedPoint.cost_per_query / bestSingle.cost_per_query,
+              pass:
+                deployedPoint.accuracy >= target.accuracy - 1e-12 &&
+                deployedPoint.cost_per_query <= target.cost_per_query,
+            },
       cost_ratio:
         best && bestSingle.cost_per_query > 0 ? best.cost_per_query / bestSingle.cost_per_query : null,
       accuracy_ratio: best && bestSingle.accuracy > 0 ? best.accuracy / bestSingle.accuracy : null,
@@ -279,7 +281,7 @@ function buildReport(
     strategies.push(summary);
   }
   const productPass = strategies.some(
-    (s) => s.pass && ['cheapest', 'fallback', 'frugal'].includes(s.strategy),
+    (s) => s.deployed?.pass === true && (s.strategy === 'cheapest' || s.strategy === 'fallback'),
   );
   return {
     dataset: {

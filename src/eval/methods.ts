@@ -5,22 +5,23 @@
  * - `single`: every model alone; `oracle`: per prompt, the cheapest model that got it right;
  * - `random`: the cheapest and the strongest model mixed at random in rising proportion;
  * - `cheapest`: the product strategy with learned priors, over its quality tolerance;
- * - `fallback`: the product strategy (cheap first, escalate on low confidence) over its threshold;
- * - `agreement`: ask the two best cheap models, accept when they agree, else the strongest;
- * - `frugal`: the learned cascade (eval/frugal) over a cost budget, plus the setting that targets
- *   95% of the strongest model's accuracy — a `fallback` plan with a learned verifier.
+ * - `fallback`: the product strategy with the learned priors file — its learned chain, verifier
+ *   and threshold (`learned`, the setting a gateway deploys); then priors learned for a range of
+ *   cost budgets; then the learned chain and verifier over a range of request thresholds;
+ * - `agreement`: the notes' baseline — ask the two best cheap models, accept when they agree, else
+ *   the strongest — as a `fallback` plan whose first step's verifier reads only their agreement.
+ * Every plan comes from the product strategy and is replayed through the executor's cascade.
  */
 
-import type { LearnedPriors } from '../routing/priors.js';
+import type { RoutePlan } from '../routing/plan.js';
+import type { LearnedPriors, PriorsJson } from '../routing/priors.js';
 import type { EvalRow } from './datasets.js';
-import { type CascadeChoice, type LearnedCascades, learnCascades } from './frugal.js';
-import { getOrInsert } from './memo.js';
+import type { LearnedRouting } from './learn-priors.js';
 import type { ProductStrategies } from './product-strategies.js';
-import { type ReplayJudge, replayPlan } from './replay.js';
+import { replayPlan } from './replay.js';
 import type { Tallies } from './tally.js';
-import { createVerifierJudge, type SignalCache } from './verifier.js';
 
-export const METHODS = ['single', 'oracle', 'random', 'cheapest', 'fallback', 'agreement', 'frugal'] as const;
+export const METHODS = ['single', 'oracle', 'random', 'cheapest', 'fallback', 'agreement'] as const;
 export type MethodName = (typeof METHODS)[number];
 
 export interface FoldContext {
@@ -28,57 +29,67 @@ export interface FoldContext {
   /** Test rows on which every model has a score. */
   test: readonly EvalRow[];
   models: readonly string[];
+  /** Priors learned on the fold's training rows, learned cascades and verifiers included. */
   priors: LearnedPriors;
   product: ProductStrategies;
-  cache: SignalCache;
+  /** What was learned on the fold's training rows, for other operating points. */
+  learned: LearnedRouting;
+  /** The product strategies with other priors (e.g. learned for a budget). */
+  productWith(priors: PriorsJson): ProductStrategies;
   /** The most expensive model over the whole dataset: calling it is a "strong call". */
   mostExpensive: string;
   costOf(row: EvalRow, model: string): number;
   tallies: Tallies;
 }
 
-/** Training tasks with fewer rows than this are pooled: too few to learn a cascade on their own. */
-const MIN_TASK_ROWS = 40;
-const POOLED = '';
-
 export const RANDOM_SHARES = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const;
 /** `qualityTolerance` of the cheapest strategy: the share of the best prior quality that is good enough. */
 export const CHEAPEST_TOLERANCES = [1, 0.99, 0.98, 0.97, 0.96, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.5] as const;
-export const FALLBACK_THRESHOLDS = [0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99] as const;
-export const AGREEMENT_THRESHOLDS = [0.5, 0.75, 1] as const;
-/** Budgets as a share of the strongest model's mean cost per query on the training rows. */
-export const FRUGAL_BUDGETS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1] as const;
+/** Cost budgets, as a share of the strongest model's training cost, to learn other cascades for. */
+export const FALLBACK_BUDGETS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1] as const;
+/** Request thresholds on the learned verifier's probability, with the learned chain. */
+export const FALLBACK_THRESHOLDS = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99] as const;
+
 /**
- * The deployable setting: the cheapest cascade whose training accuracy clears 95% of the strongest
- * model's by one standard error of that estimate, so that it still clears it on new prompts.
+ * The setting of each strategy a gateway runs without being told anything else: `fallback` with
+ * the learned priors, `cheapest` with its default tolerance. Judged without looking at test rows.
  */
-export const FRUGAL_TARGET = 0.95;
+export const DEPLOYED_SETTINGS: Readonly<Record<string, string>> = {
+  fallback: 'learned',
+  cheapest: 'tolerance 0.95',
+};
 
 function percent(x: number): string {
   return `${Math.round(x * 1000) / 10}%`;
 }
 
-function record(
+async function replayed(
   context: FoldContext,
   strategy: string,
   setting: string,
   order: number,
-  outcome: { score: number; cost: number; called: readonly string[] },
-): void {
-  context.tallies.add(strategy, setting, order, {
-    score: outcome.score,
-    cost: outcome.cost,
-    strong: outcome.called.includes(context.mostExpensive),
-  });
+  plans: (row: EvalRow) => RoutePlan | undefined,
+  product: ProductStrategies = context.product,
+): Promise<void> {
+  for (const row of context.test) {
+    const plan = plans(row);
+    if (plan === undefined) continue;
+    const outcome = await replayPlan(plan, row, product.replay);
+    context.tallies.add(strategy, setting, order, {
+      score: outcome.score,
+      cost: outcome.cost,
+      strong: outcome.called.includes(context.mostExpensive),
+    });
+  }
 }
 
 function runSingles(context: FoldContext): void {
   context.models.forEach((model, order) => {
     for (const row of context.test) {
-      record(context, 'single', model, order, {
+      context.tallies.add('single', model, order, {
         score: row.outcomes[model]?.score ?? 0,
         cost: context.costOf(row, model),
-        called: [model],
+        strong: model === context.mostExpensive,
       });
     }
   });
@@ -98,10 +109,10 @@ function runOracle(context: FoldContext): void {
       }
     }
     if (best !== undefined) {
-      record(context, 'oracle', 'per-prompt best', 0, {
+      context.tallies.add('oracle', 'per-prompt best', 0, {
         score: row.outcomes[best]?.score ?? 0,
         cost: context.costOf(row, best),
-        called: [best],
+        strong: best === context.mostExpensive,
       });
     }
   }
@@ -139,59 +150,35 @@ function runRandom(context: FoldContext): void {
   });
 }
 
-function runCheapest(context: FoldContext): void {
-  CHEAPEST_TOLERANCES.forEach((tolerance, order) => {
-    for (const row of context.test) {
-      const plan = context.product.cheapest(row, tolerance);
-      record(
-        context,
-        'cheapest',
-        `tolerance ${tolerance}`,
-        order,
-        replayPlan(plan, row, context.product.replay),
-      );
-    }
-  });
-}
-
-function runFallback(context: FoldContext): void {
-  FALLBACK_THRESHOLDS.forEach((threshold, order) => {
-    for (const row of context.test) {
-      const plan = context.product.fallback(row, threshold);
-      record(
-        context,
-        'fallback',
-        `min confidence ${threshold}`,
-        order,
-        replayPlan(plan, row, context.product.replay),
-      );
-    }
-  });
-}
-
-function groupByTask(rows: readonly EvalRow[]): Map<string, EvalRow[]> {
-  const byTask = new Map<string, EvalRow[]>();
-  for (const row of rows) {
-    getOrInsert(byTask, row.task, () => []).push(row);
+async function runCheapest(context: FoldContext): Promise<void> {
+  for (const [order, tolerance] of CHEAPEST_TOLERANCES.entries()) {
+    await replayed(context, 'cheapest', `tolerance ${tolerance}`, order, (row) =>
+      context.product.cheapest(row, tolerance),
+    );
   }
-  return byTask;
 }
 
-/** Training rows per learning group: each well-populated task on its own, the rest pooled. */
-function learningGroups(train: readonly EvalRow[]): Map<string, EvalRow[]> {
-  const groups = new Map<string, EvalRow[]>();
-  for (const [task, rows] of groupByTask(train)) {
-    const key = rows.length >= MIN_TASK_ROWS ? task : POOLED;
-    groups.set(key, [...(groups.get(key) ?? []), ...rows]);
+async function runFallback(context: FoldContext): Promise<void> {
+  let order = 0;
+  await replayed(context, 'fallback', DEPLOYED_SETTINGS.fallback!, order++, (row) =>
+    context.product.fallback(row),
+  );
+  for (const budget of FALLBACK_BUDGETS) {
+    const product = context.productWith(context.learned.forBudget(budget));
+    await replayed(
+      context,
+      'fallback',
+      `learned for budget ${percent(budget)} of strongest`,
+      order++,
+      (row) => product.fallback(row),
+      product,
+    );
   }
-  return groups;
-}
-
-/** The learning group a test row's task falls in: its own, else the pool, else any. */
-function groupKey(groups: ReadonlyMap<string, unknown>, task: string): string {
-  if (groups.has(task)) return task;
-  if (groups.has(POOLED)) return POOLED;
-  return groups.keys().next().value ?? task;
+  for (const minConfidence of FALLBACK_THRESHOLDS) {
+    await replayed(context, 'fallback', `learned chain, min confidence ${minConfidence}`, order++, (row) =>
+      context.product.fallback(row, { minConfidence }),
+    );
+  }
 }
 
 /** The best cheap model (by prior quality) and the next best, among models a quarter of the strongest's cost. */
@@ -211,153 +198,44 @@ function agreementPair(
   return { first: cheap[0]!.model, peer: cheap[1]!.model, strong: strong.model };
 }
 
-function runAgreement(context: FoldContext): void {
+/** A verifier that reads only agreement with `peer`: ≈1 when the two answers agree, ≈0 when not. */
+function agreementVerifier(task: string, peer: string) {
+  return { task, weights: { peers: [peer], features: [`agrees:${peer}`], intercept: -10, weights: [20] } };
+}
+
+async function runAgreement(context: FoldContext): Promise<void> {
   const pairs = new Map<string, ReturnType<typeof agreementPair>>();
-  for (const task of learningGroups(context.train).keys()) pairs.set(task, agreementPair(context, task));
-  AGREEMENT_THRESHOLDS.forEach((threshold, order) => {
-    for (const row of context.test) {
-      const pair = pairs.get(groupKey(pairs, row.task));
-      if (!pair) continue;
-      const judge: ReplayJudge = {
-        peersOf: (_row, model) => (model === pair.first ? [pair.peer] : []),
-        // The strongest model's answer is final: full confidence.
-        confidence: (r, model) =>
-          model === pair.first ? context.cache.agreement(r, pair.first, pair.peer) : 1,
-      };
-      const plan = context.product.fallback(row, threshold, [pair.first, pair.strong]);
-      const outcome = replayPlan(plan, row, { judge, costOf: context.costOf });
-      record(context, 'agreement', `agreement ≥ ${threshold}`, order, outcome);
-    }
+  for (const row of context.test) {
+    // Chosen by the priors of the row's task learned on train (a model's overall prior for an unseen task).
+    if (!pairs.has(row.task)) pairs.set(row.task, agreementPair(context, row.task));
+  }
+  const { nameOf } = context.product.replay;
+  await replayed(context, 'agreement', 'accept when the two agree', 0, (row) => {
+    const pair = pairs.get(row.task);
+    if (pair === undefined) return undefined;
+    const plan = context.product.fallback(row, { chain: [pair.first, pair.strong], minConfidence: 0.5 });
+    if (plan.kind !== 'sequence' || plan.attempts.length === 0) return plan;
+    const [first, ...rest] = plan.attempts;
+    return {
+      ...plan,
+      attempts: [
+        { ...first!, verifier: agreementVerifier(row.task, nameOf(pair.peer)) },
+        ...rest.map(({ verifier: _, ...step }) => step),
+      ],
+    };
   });
 }
 
-interface Learned {
-  cascades: LearnedCascades;
-  /** The strongest model's mean cost and accuracy on the training rows, and how many rows. */
-  strongCost: number;
-  strongAccuracy: number;
-  rows: number;
-}
-
-/** `accuracy` plus one standard error of an accuracy measured on `rows` rows. */
-function withMargin(accuracy: number, rows: number): number {
-  return accuracy + Math.sqrt((accuracy * (1 - accuracy)) / Math.max(1, rows));
-}
-
-type LearningInput = Pick<FoldContext, 'train' | 'models' | 'priors' | 'cache' | 'costOf'>;
-
-/** Cascades learned per learning group (each well-populated task, and the pool of small ones). */
-function learnFrugal(input: LearningInput): Map<string, Learned> {
-  const learned = new Map<string, Learned>();
-  for (const [task, rows] of learningGroups(input.train)) {
-    const cascades = learnCascades(task, rows, input.models, input.priors, input.cache, input.costOf);
-    const scored = rows.filter((row) => row.outcomes[cascades.strong]?.score !== undefined);
-    const strongAccuracy =
-      scored.reduce((s, row) => s + row.outcomes[cascades.strong]!.score!, 0) / Math.max(1, scored.length);
-    const strongCost =
-      scored.reduce((s, row) => s + input.costOf(row, cascades.strong), 0) / Math.max(1, scored.length);
-    learned.set(task, { cascades, strongCost, strongAccuracy, rows: scored.length });
-  }
-  return learned;
-}
-
-/** The deployable choice: cheapest cascade clearing the target with a margin, else the most accurate. */
-function targetChoice(l: Learned): CascadeChoice | undefined {
-  return (
-    l.cascades.forAccuracy(withMargin(FRUGAL_TARGET * l.strongAccuracy, l.rows)) ??
-    l.cascades.forBudget(Number.POSITIVE_INFINITY)
-  );
-}
-
-/** A learned cascade in the terms a route config and a gateway's verifier would take. */
-export interface LearnedRoute {
-  /** The task it was learned for (`*` for the pool of tasks too small to learn alone). */
-  task: string;
-  strategy: 'fallback';
-  chain: string[];
-  min_confidence: number;
-  /** The verifier that gives the first step's confidence: peers to ask, feature weights. */
-  verifier: { model: string; peers: string[]; features: string[]; weights: number[] };
-  train_accuracy: number;
-  train_cost_per_query: number;
-  strongest: { model: string; accuracy: number; cost_per_query: number };
-}
-
-/** The cascade to deploy per task, learned on all of `input.train` (the target setting). */
-export function recommendRoutes(input: LearningInput): LearnedRoute[] {
-  const routes: LearnedRoute[] = [];
-  for (const [task, l] of learnFrugal(input)) {
-    const choice = targetChoice(l);
-    if (!choice) continue;
-    const verifier = l.cascades.verifier(choice);
-    routes.push({
-      task: task === POOLED ? '*' : task,
-      strategy: 'fallback',
-      chain: [choice.model, choice.strong],
-      min_confidence: Math.round(choice.threshold * 1e4) / 1e4,
-      verifier: {
-        model: choice.model,
-        peers: [...choice.peers],
-        features: ['(intercept)', ...verifier.features],
-        weights: verifier.weights.map((w) => Math.round(w * 1e6) / 1e6),
-      },
-      train_accuracy: choice.trainAccuracy,
-      train_cost_per_query: choice.trainCost,
-      strongest: { model: choice.strong, accuracy: l.strongAccuracy, cost_per_query: l.strongCost },
-    });
-  }
-  return routes;
-}
-
-function runFrugal(context: FoldContext): void {
-  const learned = learnFrugal(context);
-  const settings: { setting: string; choose(l: Learned): CascadeChoice | undefined }[] = [
-    ...FRUGAL_BUDGETS.map((budget) => ({
-      setting: `budget ${percent(budget)} of strongest`,
-      choose: (l: Learned) => l.cascades.forBudget(budget * l.strongCost),
-    })),
-    { setting: `target ${percent(FRUGAL_TARGET)} of strongest`, choose: targetChoice },
-  ];
-  settings.forEach(({ setting, choose }, order) => {
-    // Per learning group: the chosen cascade and the judge that reads its verifier.
-    const chosen = new Map<string, { choice: CascadeChoice; judge: ReplayJudge } | undefined>();
-    for (const row of context.test) {
-      const group = groupKey(learned, row.task);
-      const entry = getOrInsert(chosen, group, () => {
-        const l = learned.get(group)!;
-        const choice = choose(l);
-        if (!choice) return undefined;
-        const prior = (model: string) => context.priors.get(group, model)?.quality ?? 0;
-        return { choice, judge: createVerifierJudge([l.cascades.verifier(choice)], prior) };
-      });
-      if (!entry) continue;
-      // The learned cascade is the fallback strategy with a chain and a min_confidence.
-      const plan = context.product.fallback(row, entry.choice.threshold, [
-        entry.choice.model,
-        entry.choice.strong,
-      ]);
-      record(
-        context,
-        'frugal',
-        setting,
-        order,
-        replayPlan(plan, row, { judge: entry.judge, costOf: context.costOf }),
-      );
-    }
-  });
-}
-
-const RUNNERS: Record<MethodName, (context: FoldContext) => void> = {
+const RUNNERS: Record<MethodName, (context: FoldContext) => void | Promise<void>> = {
   single: runSingles,
   oracle: runOracle,
   random: runRandom,
   cheapest: runCheapest,
   fallback: runFallback,
   agreement: runAgreement,
-  frugal: runFrugal,
 };
 
 /** Runs the selected methods on one fold, adding their outcomes to `context.tallies`. */
-export function runMethods(context: FoldContext, selected: ReadonlySet<MethodName>): void {
-  for (const method of METHODS) if (selected.has(method)) RUNNERS[method](context);
+export async function runMethods(context: FoldContext, selected: ReadonlySet<MethodName>): Promise<void> {
+  for (const method of METHODS) if (selected.has(method)) await RUNNERS[method](context);
 }

@@ -1,54 +1,89 @@
 /**
  * @module eval/product-strategies
  * The gateway's own `cheapest` and `fallback` strategies, called exactly as the router calls them —
- * on a registry of the dataset's models, with the priors learned from the training rows in the
- * routing snapshot and the row's task as the request's task — and their plans mapped back to
- * dataset model names for the replay. Their answers are judged by the real confidence scorers.
+ * on a registry of the dataset's models, with the priors learned from the training rows (quality,
+ * cost, learned cascades and verifiers) in the routing snapshot, as `routing.priors_file` puts
+ * them there, and the row's task as the request's task. Their plans are replayed by `replay`, which
+ * runs cascades through the executor's own cascade code.
  */
 
 import type { Classification } from '../routing/classify/classify-request.js';
-import type { Priors, RoutePlan } from '../routing/plan.js';
-import type { LearnedPriors } from '../routing/priors.js';
+import type { RoutePlan } from '../routing/plan.js';
+import { type LearnedPriors, type PriorsJson, priorsFromJson } from '../routing/priors.js';
 import { createCheapestStrategy } from '../routing/strategies/cheapest.js';
 import { createFallbackStrategy } from '../routing/strategies/fallback.js';
 import { createPlanContext, type PlanRequest } from '../routing/strategies/plan-context.js';
 import type { EvalRow } from './datasets.js';
 import { createRowMemo, getOrInsert } from './memo.js';
-import { createScorerJudge, type ReplayContext, requestOf } from './replay.js';
+import { type ReplayContext, requestOf } from './replay.js';
 import { createReplayRegistry } from './replay-registry.js';
 
 export interface ProductStrategies {
   /** The `cheapest` strategy's plan for the row, with learned priors and a quality tolerance. */
   cheapest(row: EvalRow, tolerance: number): RoutePlan;
   /**
-   * The `fallback` strategy's plan for the row, escalating below `minConfidence`: its automatic
-   * chain (cheapest to strongest by the priors), or `chain` as a route or request would name it.
+   * The `fallback` strategy's plan for the row: with neither option, what a gateway with these
+   * priors plans (the learned chain and threshold); `minConfidence` and `chain` as a request would
+   * set them (`chain` in dataset model names).
    */
-  fallback(row: EvalRow, minConfidence: number, chain?: readonly string[]): RoutePlan;
-  /** How those plans are replayed: the product's confidence scorers, recorded costs. */
+  fallback(row: EvalRow, options?: { minConfidence?: number; chain?: readonly string[] }): RoutePlan;
+  /** How those plans are replayed: the replay registry and recorded costs. */
   replay: ReplayContext;
 }
 
-function mapPlan(plan: RoutePlan, modelOf: (name: string) => string): RoutePlan {
-  return plan.kind === 'sequence'
-    ? { ...plan, attempts: plan.attempts.map((a) => ({ ...a, model: modelOf(a.model) })) }
-    : { ...plan, members: plan.members.map((m) => ({ ...m, model: modelOf(m.model) })) };
-}
-
-/** Priors keyed by registry names (dataset names config refused are rewritten). */
-function renamedPriors(priors: LearnedPriors, modelOf: (name: string) => string): Priors {
-  return { get: (task, model) => priors.get(task, modelOf(model)), tasks: () => priors.tasks() };
+/** The priors document with every model named as the replay registry names it. */
+function renamed(json: PriorsJson, nameOf: (model: string) => string): PriorsJson {
+  const byName = <V>(record: Record<string, V>) =>
+    Object.fromEntries(Object.entries(record).map(([model, value]) => [nameOf(model), value]));
+  return {
+    ...json,
+    models: byName(json.models),
+    tasks: Object.fromEntries(Object.entries(json.tasks).map(([task, models]) => [task, byName(models)])),
+    ...(json.cascades === undefined
+      ? {}
+      : {
+          cascades: Object.fromEntries(
+            Object.entries(json.cascades).map(([task, c]) => [task, { ...c, chain: c.chain.map(nameOf) }]),
+          ),
+        }),
+    ...(json.verifiers === undefined
+      ? {}
+      : {
+          verifiers: Object.fromEntries(
+            Object.entries(json.verifiers).map(([task, byModel]) => [
+              task,
+              Object.fromEntries(
+                Object.entries(byModel).map(([model, w]) => [
+                  nameOf(model),
+                  // Peer features name their model: rename them with it.
+                  {
+                    ...w,
+                    peers: w.peers.map(nameOf),
+                    features: w.features.map((f) => {
+                      const colon = f.indexOf(':');
+                      const peer = f.slice(colon + 1);
+                      return colon !== -1 && w.peers.includes(peer)
+                        ? `${f.slice(0, colon)}:${nameOf(peer)}`
+                        : f;
+                    }),
+                  },
+                ]),
+              ),
+            ]),
+          ),
+        }),
+  };
 }
 
 export function createProductStrategies(
   models: readonly string[],
   priors: LearnedPriors,
   costOf: (row: EvalRow, model: string) => number,
-  judge: ReturnType<typeof createScorerJudge> = createScorerJudge(),
 ): ProductStrategies {
-  const { registry, modelOf, nameOf } = createReplayRegistry(models, priors);
+  const replayRegistry = createReplayRegistry(models, priors);
+  const { registry, nameOf } = replayRegistry;
   const candidates = [...registry.models.values()];
-  const snapshot = { priors: renamedPriors(priors, modelOf) };
+  const snapshot = { priors: priorsFromJson(renamed(priors.toJSON(), nameOf)) };
   const cheapestByTolerance = new Map<number, ReturnType<typeof createCheapestStrategy>>();
   const fallbackStrategy = createFallbackStrategy();
   // The prompt is classified once per row, as the router does, and shared by every setting's plan.
@@ -65,22 +100,19 @@ export function createProductStrategies(
         createCheapestStrategy({ qualityTolerance: tolerance }),
       );
       const request = requestOf(row);
-      return mapPlan(strategy(request, candidates, snapshot, registry, contextOf(row, request)), modelOf);
+      return strategy(request, candidates, snapshot, registry, contextOf(row, request));
     },
-    fallback(row, minConfidence, chain) {
+    fallback(row, options = {}) {
       const request = requestOf(row);
       request.routing = {
         ...request.routing,
-        minConfidence,
-        ...(chain === undefined ? {} : { chain: chain.map(nameOf) }),
+        ...(options.minConfidence === undefined ? {} : { minConfidence: options.minConfidence }),
+        ...(options.chain === undefined ? {} : { chain: options.chain.map(nameOf) }),
       };
-      return mapPlan(
-        fallbackStrategy(request, candidates, snapshot, registry, contextOf(row, request)),
-        modelOf,
-      );
+      return fallbackStrategy(request, candidates, snapshot, registry, contextOf(row, request));
     },
     replay: {
-      judge,
+      ...replayRegistry,
       costOf,
       qualityOf: (model) => priors.overall(model)?.quality ?? 0,
     },

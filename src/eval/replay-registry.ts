@@ -9,7 +9,7 @@
 
 import { configSchema, NAME_PATTERN } from '../config/schema.js';
 import { adapterFor } from '../providers/index.js';
-import { createRegistry, type Registry } from '../registry/registry.js';
+import { createRegistry, type ModelEntry, type Registry } from '../registry/registry.js';
 import type { LearnedPriors } from '../routing/priors.js';
 
 /** Tokens a query is assumed to weigh when a mean cost per query is turned into a price per token. */
@@ -21,6 +21,11 @@ export interface ReplayRegistry {
   nameOf(model: string): string;
   /** Dataset model of a registry name. */
   modelOf(name: string): string;
+}
+
+/** What a replay-registry model is expected to cost per query: its mean on the training rows. */
+export function expectedCostUsd(model: ModelEntry): number {
+  return (model.prices.inputPerMTok * TOKENS_PER_QUERY) / 1e6;
 }
 
 function configName(model: string, taken: Set<string>): string {

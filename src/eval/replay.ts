@@ -1,35 +1,31 @@
 /**
  * @module eval/replay
  * Carries out a RoutePlan against one dataset row instead of the network: the "provider" answers
- * with what the model recorded for that prompt, at the cost it recorded. A sequence plan without
- * `escalate` takes the first step that has an answer (a model with no recorded answer behaves like
- * a failed call); with `escalate` it mirrors the executor's cascade — score each answer's
- * confidence, stop at the first that reaches the threshold, otherwise return the most confident
- * answer seen. Confidence may read other models' answers (agreement); those calls are paid too,
- * once per row, as a gateway would. A parallel plan pays every member and picks one answer by the
- * plan's rule. The outcome is the final answer's score, the total cost and the models called.
+ * with what the model recorded for that prompt, at the cost it recorded. A sequence plan with
+ * `escalate` runs through the executor's own cascade (`execution/cascade`) — the same confidence
+ * scorers, learned verifiers, peer calls, thresholds and tie rules as a live request — with a step
+ * runner that answers from the row; a model with no recorded answer fails like a call whose
+ * failover was exhausted. A sequence without `escalate` takes the first step that has an answer. A
+ * parallel plan pays every member and picks one answer by the plan's rule. Plans name models as
+ * the replay registry does; the outcome names dataset models: the final answer's score, the total
+ * cost and every model called (peers included).
  */
 
 import type { ChatRequest, ChatResult } from '../core/chat.js';
+import { GatewayError } from '../core/errors.js';
 import { finishReason } from '../core/finish-reason.js';
-import { majorityVote, scoreConfidence } from '../execution/confidence/index.js';
+import { runCascade, type StepRunner } from '../execution/cascade.js';
+import { type Confidence, majorityVote, scoreConfidence } from '../execution/confidence/index.js';
+import type { ExecutionContext } from '../execution/executor.js';
 import type { RoutePlan } from '../routing/plan.js';
 import type { EvalRow } from './datasets.js';
 import { createRowMemo } from './memo.js';
+import { expectedCostUsd, type ReplayRegistry } from './replay-registry.js';
 
-/** How a step's answer is judged: which other answers it needs, and how confident it is. */
-export interface ReplayJudge {
-  /** Models whose answers the confidence of `model`'s answer reads; called and paid for too. */
-  peersOf(row: EvalRow, model: string): readonly string[];
-  /** Confidence in `model`'s recorded answer on `row`, 0..1. */
-  confidence(row: EvalRow, model: string): number;
-}
-
-export interface ReplayContext {
-  judge: ReplayJudge;
-  /** Cost of calling `model` on `row`; the dataset's figure, or an estimate when it has none. */
+export interface ReplayContext extends ReplayRegistry {
+  /** Cost of calling dataset model `model` on `row`; the dataset's figure, or an estimate when it has none. */
   costOf(row: EvalRow, model: string): number;
-  /** Prior quality of a model, for parallel `confidence` selection (confidence × quality). */
+  /** Prior quality of a dataset model, for parallel `confidence` selection (confidence × quality). */
   qualityOf?(model: string): number;
 }
 
@@ -37,9 +33,9 @@ export interface ReplayOutcome {
   /** Score of the answer returned (0 when no step could answer). */
   score: number;
   cost: number;
-  /** Every model called for this row, in order. */
+  /** Every dataset model called for this row, in order. */
   called: string[];
-  /** The model whose answer was returned, if any. */
+  /** The dataset model whose answer was returned, if any. */
   answeredBy: string | undefined;
 }
 
@@ -47,12 +43,18 @@ function hasAnswer(row: EvalRow, model: string): boolean {
   return row.outcomes[model]?.score !== undefined;
 }
 
+const NEVER = new AbortController().signal;
+
 /** Replays one plan on one row. */
-export function replayPlan(plan: RoutePlan, row: EvalRow, context: ReplayContext): ReplayOutcome {
+export async function replayPlan(
+  plan: RoutePlan,
+  row: EvalRow,
+  context: ReplayContext,
+): Promise<ReplayOutcome> {
   const called: string[] = [];
   let cost = 0;
   const call = (model: string) => {
-    if (called.includes(model)) return;
+    // Every call is paid, as a gateway pays it (a model that is both a peer and a later step, twice).
     called.push(model);
     cost += context.costOf(row, model);
   };
@@ -64,7 +66,7 @@ export function replayPlan(plan: RoutePlan, row: EvalRow, context: ReplayContext
   });
 
   if (plan.kind === 'parallel') {
-    const members = plan.members.map((m) => m.model);
+    const members = plan.members.map((m) => context.modelOf(m.model));
     for (const model of members) call(model);
     const answered = members.filter((model) => hasAnswer(row, model));
     if (answered.length === 0) return outcome(undefined);
@@ -72,43 +74,60 @@ export function replayPlan(plan: RoutePlan, row: EvalRow, context: ReplayContext
       const { winner } = majorityVote(answered.map((model) => row.outcomes[model]?.response ?? ''));
       return outcome(answered[winner]);
     }
-    // `confidence` and `synthesize` alike: the most confident answer weighted by model quality
-    // (a synthesis cannot be replayed; its best input is the closest recorded stand-in).
+    // `confidence` and `synthesize` alike: the most confident answer weighted by model quality, the
+    // others as peers (a synthesis cannot be replayed; its best input is the closest stand-in).
+    const request = requestOf(row);
+    const results = answered.map((model) => resultOf(row, model));
     let best: string | undefined;
     let bestValue = -1;
-    for (const model of answered) {
-      const value = context.judge.confidence(row, model) * (context.qualityOf?.(model) ?? 1);
+    answered.forEach((model, k) => {
+      const peers = results.filter((_, j) => j !== k);
+      const value =
+        scoreConfidence({ request, result: results[k]!, peers }).score * (context.qualityOf?.(model) ?? 1);
       if (value > bestValue) {
         bestValue = value;
         best = model;
       }
-    }
+    });
     return outcome(best);
   }
 
   if (!plan.escalate) {
     for (const attempt of plan.attempts) {
-      call(attempt.model);
-      if (hasAnswer(row, attempt.model)) return outcome(attempt.model);
+      const model = context.modelOf(attempt.model);
+      call(model);
+      if (hasAnswer(row, model)) return outcome(model);
     }
     return outcome(undefined);
   }
 
-  const threshold = plan.escalate.minConfidence;
-  let best: string | undefined;
-  let bestConfidence = -1;
-  for (const attempt of plan.attempts) {
-    call(attempt.model);
-    if (!hasAnswer(row, attempt.model)) continue;
-    for (const peer of context.judge.peersOf(row, attempt.model)) call(peer);
-    const confidence = context.judge.confidence(row, attempt.model);
-    if (confidence > bestConfidence) {
-      bestConfidence = confidence;
-      best = attempt.model;
-    }
-    if (confidence >= threshold) break;
+  const runner: StepRunner = {
+    async runStep(step) {
+      const model = context.modelOf(step.model);
+      call(model);
+      const entry = context.registry.get(step.model);
+      if (!hasAnswer(row, model) || entry === undefined || entry.deployments.length === 0) {
+        throw new GatewayError('ROUTE_EXHAUSTED', `${model} has no recorded answer`);
+      }
+      return { result: resultOf(row, model), model: entry, deployment: entry.deployments[0]! };
+    },
+    spentNanos: () => Math.round(cost * 1e9),
+    estimateNanos: (entry) => Math.round(expectedCostUsd(entry) * 1e9),
+    model: (name) => context.registry.get(name),
+  };
+  const execution: ExecutionContext = {
+    requestId: `replay-${row.id}`,
+    signal: NEVER,
+    deadline: Number.POSITIVE_INFINITY,
+    trace: { attempts: [] },
+  };
+  try {
+    await runCascade(requestOf(row), plan, execution, runner);
+  } catch {
+    return outcome(undefined);
   }
-  return outcome(best);
+  const answered = execution.trace.model;
+  return outcome(answered === undefined ? undefined : context.modelOf(answered.name));
 }
 
 /** The row's prompt as the canonical request a strategy and the confidence scorers see. */
@@ -142,19 +161,11 @@ export function resultOf(row: EvalRow, model: string): ChatResult {
 }
 
 /**
- * The product's confidence judge: the confidence scorers on the recorded answer alone, as the
- * executor's cascade scores a step today. Scores are memoised per row and model.
+ * The product's heuristic confidence scorers on a recorded answer, as the executor scores a step,
+ * memoised per row and model (the verifier's training reads them for every candidate cascade).
  */
-export function createScorerJudge(): ReplayJudge & {
-  /** The full scorer output, for calibration features. */
-  scored(row: EvalRow, model: string): ReturnType<typeof scoreConfidence>;
-} {
-  const memo = createRowMemo<ReturnType<typeof scoreConfidence>>();
-  const scored = (row: EvalRow, model: string) =>
+export function createScorerMemo(): (row: EvalRow, model: string) => Confidence {
+  const memo = createRowMemo<Confidence>();
+  return (row, model) =>
     memo(row, model, () => scoreConfidence({ request: requestOf(row), result: resultOf(row, model) }));
-  return {
-    peersOf: () => [],
-    confidence: (row, model) => scored(row, model).score,
-    scored,
-  };
 }

@@ -1,20 +1,35 @@
 /**
  * @module eval/verifier
- * A learned verifier: the probability that a model's answer is right, from signals a gateway has
- * right after the call — the confidence scorers' contributions, the answer's shape
- * (answer-features), which short answer it gave, and how far it agrees with the answers of one or
- * two cheap peer models asked the same question. A logistic regression per (task, model, peers)
- * turns those signals into a calibrated probability (FrugalGPT's learned scorer, with features
- * instead of a fine-tuned encoder), so one `minConfidence` threshold means the same thing — "escalate
- * when the answer is less likely than this to be right" — on every task.
+ * Fits the learned verifier the gateway runs (`execution/confidence/learned-verifier`): the
+ * probability that a model's answer is right, from signals a gateway has right after the call —
+ * the confidence scorers' contributions, the answer's shape (answer-features), which short answer
+ * it gave, and how far it agrees with the answers of one or two cheap peer models asked the same
+ * question. A logistic regression per (task, model, peers) turns those signals into a calibrated
+ * probability (FrugalGPT's learned scorer, with features instead of a fine-tuned encoder), so one
+ * `minConfidence` threshold means the same thing — "escalate when the answer is less likely than
+ * this to be right" — on every task. Training features are computed by the runtime's own
+ * `compileFeatures` over memoised per-row signals, so the weights mean at request time exactly
+ * what they meant here.
  */
 
-import { agreement } from '../execution/confidence/index.js';
-import { ANSWER_FEATURES, answerFeatures, shortAnswerClass, wordOverlap } from './answer-features.js';
+import { agreement } from '../execution/confidence/agreement.js';
+import {
+  ANSWER_FEATURES,
+  answerFeatures,
+  shortAnswerClass,
+  wordOverlap,
+} from '../execution/confidence/answer-features.js';
+import type { Confidence } from '../execution/confidence/index.js';
+import {
+  type AnswerSignals,
+  compileFeatures,
+  FEATURE,
+  scoresByScorer,
+} from '../execution/confidence/learned-verifier.js';
+import type { VerifierWeights } from '../routing/plan.js';
 import type { EvalRow } from './datasets.js';
 import { fitLogistic, type LogisticModel } from './logistic.js';
 import { createRowMemo, getOrInsert } from './memo.js';
-import type { createScorerJudge, ReplayJudge } from './replay.js';
 
 export interface VerifierSpec {
   /** The model whose answer is verified. */
@@ -26,41 +41,51 @@ export interface VerifierSpec {
 export interface Verifier extends VerifierSpec {
   /** Feature names, in order (for reports and for porting the weights into a gateway). */
   readonly features: readonly string[];
+  /** Intercept first, then one weight per feature. */
   readonly weights: readonly number[];
   probability(row: EvalRow): number;
+  /** The weights as the priors file and the gateway take them. */
+  toWeights(): VerifierWeights;
 }
 
-type ScorerJudge = ReturnType<typeof createScorerJudge>;
+/** The heuristic confidence scorers on a recorded answer, memoised (`replay.createScorerMemo`). */
+export type ScoreAnswer = (row: EvalRow, model: string) => Confidence;
 
 /** Memoised per-row signals shared by every verifier of a run. */
 export interface SignalCache {
-  shape(row: EvalRow, model: string): number[];
+  /** The signals the runtime verifier reads, for `model`'s recorded answer on `row`. */
+  signals(row: EvalRow, model: string): AnswerSignals;
   agreement(row: EvalRow, a: string, b: string): number;
-  overlap(row: EvalRow, a: string, b: string): number;
-  scorers(row: EvalRow, model: string): { score: number; byScorer: ReadonlyMap<string, number> };
+  /** The heuristic confidence score of `model`'s answer (what a step without a verifier gets). */
+  confidence(row: EvalRow, model: string): number;
 }
 
-export function createSignalCache(judge: ScorerJudge): SignalCache {
+export function createSignalCache(score: ScoreAnswer): SignalCache {
   const shapes = createRowMemo<number[]>();
   const agreements = createRowMemo<number>();
   const overlaps = createRowMemo<number>();
-  const scorerMemo = createRowMemo<{ score: number; byScorer: ReadonlyMap<string, number> }>();
+  const scored = createRowMemo<{ score: number; byScorer: ReadonlyMap<string, number> }>();
+  const signalMemo = createRowMemo<AnswerSignals>();
   const responseOf = (row: EvalRow, model: string) => row.outcomes[model]?.response ?? '';
   const pair = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
+  const agreementOf = (row: EvalRow, a: string, b: string) =>
+    agreements(row, pair(a, b), () => agreement(responseOf(row, a), responseOf(row, b)));
   return {
-    shape: (row, model) => shapes(row, model, () => answerFeatures(row.prompt, responseOf(row, model))),
-    agreement: (row, a, b) =>
-      agreements(row, pair(a, b), () => agreement(responseOf(row, a), responseOf(row, b))),
-    overlap: (row, a, b) =>
-      overlaps(row, pair(a, b), () => wordOverlap(responseOf(row, a), responseOf(row, b))),
-    scorers: (row, model) =>
-      scorerMemo(row, model, () => {
-        const scored = judge.scored(row, model);
-        return {
-          score: scored.score,
-          byScorer: new Map(scored.contributions.map((c) => [c.scorer, c.score])),
-        };
-      }),
+    agreement: agreementOf,
+    confidence: (row, model) => score(row, model).score,
+    signals: (row, model) =>
+      signalMemo(row, model, () => ({
+        scored: () =>
+          scored(row, model, () => {
+            const confidence = score(row, model);
+            return { score: confidence.score, byScorer: scoresByScorer(confidence) };
+          }),
+        shape: () => shapes(row, model, () => answerFeatures(row.prompt, responseOf(row, model))),
+        answerClass: () => shortAnswerClass(responseOf(row, model)),
+        agreement: (peer) => agreementOf(row, model, peer),
+        overlap: (peer) =>
+          overlaps(row, pair(model, peer), () => wordOverlap(responseOf(row, model), responseOf(row, peer))),
+      })),
   };
 }
 
@@ -83,8 +108,9 @@ export function answerLayout(model: string, train: readonly EvalRow[], cache: Si
   const scorerNames = new Set<string>();
   const classes = new Map<string, number>();
   for (const row of train) {
-    for (const name of cache.scorers(row, model).byScorer.keys()) scorerNames.add(name);
-    const answerClass = shortAnswerClass(row.outcomes[model]?.response ?? '');
+    const signals = cache.signals(row, model);
+    for (const name of signals.scored().byScorer.keys()) scorerNames.add(name);
+    const answerClass = signals.answerClass();
     if (answerClass !== undefined) classes.set(answerClass, (classes.get(answerClass) ?? 0) + 1);
   }
   const scorerList = [...scorerNames].sort();
@@ -94,26 +120,18 @@ export function answerLayout(model: string, train: readonly EvalRow[], cache: Si
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(1, MAX_CLASSES + 1)
     .map(([name]) => name);
+  const names = [
+    FEATURE.confidence,
+    ...scorerList.map(FEATURE.scorer),
+    ...ANSWER_FEATURES,
+    ...classList.map(FEATURE.answerClass),
+  ];
+  const features = compileFeatures(names);
   const vectors = new Map<EvalRow, number[]>();
   return {
     model,
-    names: [
-      'confidence',
-      ...scorerList.map((name) => `scorer:${name}`),
-      ...ANSWER_FEATURES,
-      ...classList.map((c) => `answer=${c}`),
-    ],
-    vector: (row) =>
-      getOrInsert(vectors, row, () => {
-        const scorers = cache.scorers(row, model);
-        const answerClass = shortAnswerClass(row.outcomes[model]?.response ?? '');
-        return [
-          scorers.score,
-          ...scorerList.map((name) => scorers.byScorer.get(name) ?? 1),
-          ...cache.shape(row, model),
-          ...classList.map((c) => (answerClass === c ? 1 : 0)),
-        ];
-      }),
+    names,
+    vector: (row) => getOrInsert(vectors, row, () => features(cache.signals(row, model))),
   };
 }
 
@@ -124,25 +142,15 @@ interface FeatureLayout {
 
 function layoutFor(spec: VerifierSpec, answer: AnswerLayout, cache: SignalCache): FeatureLayout {
   const { model, peers } = spec;
+  const peerNames = [
+    ...peers.map(FEATURE.agrees),
+    ...peers.map(FEATURE.overlap),
+    ...(peers.length > 1 ? [FEATURE.agreesAll] : []),
+  ];
+  const peerFeatures = compileFeatures(peerNames, peers);
   return {
-    names: [
-      ...answer.names,
-      ...peers.map((p) => `agrees:${p}`),
-      ...peers.map((p) => `overlap:${p}`),
-      ...(peers.length > 1 ? ['agrees:all'] : []),
-    ],
-    vector(row) {
-      const out = [...answer.vector(row)];
-      let all = 1;
-      for (const peer of peers) {
-        const agreed = cache.agreement(row, model, peer);
-        all *= agreed;
-        out.push(agreed);
-      }
-      for (const peer of peers) out.push(cache.overlap(row, model, peer));
-      if (peers.length > 1) out.push(all);
-      return out;
-    },
+    names: [...answer.names, ...peerNames],
+    vector: (row) => [...answer.vector(row), ...peerFeatures(cache.signals(row, model))],
   };
 }
 
@@ -217,6 +225,12 @@ export function fitDesign(
     weights: model.weights,
     probability: (row) => model.predict(design.vector(row)),
     predictAt: (position) => model.predict(design.x[position]!),
+    toWeights: () => ({
+      peers: [...design.spec.peers],
+      features: [...design.names],
+      intercept: model.weights[0]!,
+      weights: model.weights.slice(1),
+    }),
   };
 }
 
@@ -228,19 +242,4 @@ export function fitVerifier(
   options: FitVerifierOptions = {},
 ): Verifier {
   return fitDesign(designVerifier(spec, train, cache), undefined, options);
-}
-
-/**
- * A replay judge that reads verifiers: a model with a verifier is judged by its probability of
- * being right (and its peers are called); any other model by its prior quality.
- */
-export function createVerifierJudge(
-  verifiers: readonly Verifier[],
-  priorQuality: (model: string) => number,
-): ReplayJudge {
-  const byModel = new Map(verifiers.map((v) => [v.model, v]));
-  return {
-    peersOf: (_row, model) => byModel.get(model)?.peers ?? [],
-    confidence: (row, model) => byModel.get(model)?.probability(row) ?? priorQuality(model),
-  };
 }

@@ -6,9 +6,12 @@
  * observations says little on its own, so each estimate is shrunk towards the model's overall mean
  * with a Beta prior worth `strength` pseudo-observations (and each model's overall mean towards the
  * mean of all models): five lucky answers do not make a small model the best on a task.
+ * Priors learned by `switchyard eval --train` may also carry, per task, a learned cascade (the
+ * chain and threshold `fallback` runs) and learned verifiers (the confidence of a model's answers);
+ * a task without its own falls back to the pool of small tasks, `*`.
  */
 
-import type { ModelPrior, Priors } from './plan.js';
+import type { LearnedCascade, ModelPrior, Priors, VerifierWeights } from './plan.js';
 
 /** One graded answer: the model, the task it was asked, how good (0..1) and what it cost (USD). */
 export interface PriorObservation {
@@ -23,12 +26,19 @@ export interface LearnPriorsOptions {
   strength?: number;
 }
 
-/** Priors as JSON, to save what `eval --train` learned and load it into a gateway. */
+/** Priors as JSON, to save what `eval --train` learned and load it into a gateway (`routing.priors_file`). */
 export interface PriorsJson {
   strength: number;
   models: Record<string, SerializedPrior>;
   tasks: Record<string, Record<string, SerializedPrior>>;
+  /** Learned cascades by task (`*`: the pool of tasks too small to learn alone). */
+  cascades?: Record<string, LearnedCascade>;
+  /** Learned verifiers by task, then by the model whose answers they verify. */
+  verifiers?: Record<string, Record<string, VerifierWeights>>;
 }
+
+/** The pool of tasks too small to learn a cascade alone; also what an unseen task falls back to. */
+export const POOLED_TASK = '*';
 
 interface SerializedPrior {
   quality: number;
@@ -36,7 +46,7 @@ interface SerializedPrior {
   samples: number;
 }
 
-export interface LearnedPriors extends Priors {
+export interface LearnedPriors extends Required<Priors> {
   /** Every model with at least one observation. */
   models(): string[];
   /** The model's prior over all tasks. */
@@ -143,9 +153,16 @@ export function priorsFromJson(json: PriorsJson): LearnedPriors {
     tasks.set(task, new Map(Object.entries(models)));
   }
   const models = new Map<string, ModelPrior>(Object.entries(json.models));
+  const cascades = new Map<string, LearnedCascade>(Object.entries(json.cascades ?? {}));
+  const verifiers = new Map<string, Map<string, VerifierWeights>>();
+  for (const [task, byModel] of Object.entries(json.verifiers ?? {})) {
+    verifiers.set(task, new Map(Object.entries(byModel)));
+  }
   return {
     get: (task, model) => tasks.get(task)?.get(model) ?? models.get(model),
     tasks: () => [...tasks.keys()],
+    cascade: (task) => cascades.get(task) ?? cascades.get(POOLED_TASK),
+    verifier: (task, model) => (verifiers.get(task) ?? verifiers.get(POOLED_TASK))?.get(model),
     models: () => [...models.keys()],
     overall: (model) => models.get(model),
     toJSON: () => json,

@@ -3,7 +3,8 @@
  * `POST /v1/completions`: OpenAI's legacy text-completions shape, plus the orchestration fields
  * of the seed documents (`request_id, response, model_used, tokens_used, cost, latency_ms,
  * confidence, strategy, fallback_chain, metadata`). Accepts both the OpenAI request
- * (`model`, `prompt`) and the seed form (`prompt`, `task_type`, `budget_limit`, no model → `auto`).
+ * (`model`, `prompt`) and the seed form (`prompt`, `task_type`, `budget_limit`, no model → `auto`),
+ * with routing options in `x-switchyard-*` headers or a `switchyard: {…}` body field.
  */
 
 import type { ChatRequest, RoutingOptions } from '../../core/chat.js';
@@ -16,6 +17,7 @@ import type { HttpContext } from '../context.js';
 import { sendError, sendJson } from '../respond.js';
 import { mergeRouting, routingFromHeaders } from '../routing-headers.js';
 import { writeChunk } from '../stream-writer.js';
+import { decodeRoutingOptions } from '../wire/openai/decode-routing-options.js';
 import { newContext, servedHeaders } from './chat-completions.js';
 
 function optionalNumber(
@@ -69,6 +71,9 @@ export function decodeCompletionRequest(body: unknown): ChatRequest {
     routing = { task: b.task_type };
   }
   if (budget !== undefined) routing = { ...routing, maxCostUsd: budget };
+  // The `switchyard: {…}` routing options, as on /v1/chat/completions; they win over the seed fields.
+  const options = decodeRoutingOptions(b.switchyard);
+  if (options) routing = { ...routing, ...options };
   let stop: string[] | undefined;
   if (typeof b.stop === 'string') stop = [b.stop];
   else if (Array.isArray(b.stop) && b.stop.length <= 4 && b.stop.every((s) => typeof s === 'string'))

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RoutePlan } from '../plan.js';
+import { priorsFromJson } from '../priors.js';
 import { ask, priorsOf, registryOf, thrown } from './__fixtures__/registries.js';
 import { createFallbackStrategy, fallback } from './fallback.js';
 
@@ -120,5 +121,94 @@ describe('fallback', () => {
     const plan = fallback(ask('Write a function', { task: 'mbpp' }), ALL, { priors }, LADDER);
     expect(models(plan)).toEqual(['mini', 'gpt4o', 'sonnet']);
     expect(plan.kind === 'sequence' && plan.attempts[1]?.reason).toContain('escalation: prior 0.700 > 0.600');
+  });
+});
+
+describe('fallback with a learned priors file', () => {
+  const VERIFIER = {
+    peers: ['haiku'],
+    features: ['agrees:haiku', 'hedging'],
+    intercept: -3,
+    weights: [6, -1],
+  };
+  const learned = priorsFromJson({
+    strength: 8,
+    models: { mini: { quality: 0.6, samples: 50 }, opus: { quality: 0.9, samples: 50 } },
+    tasks: {},
+    cascades: { quiz: { chain: ['mini', 'opus'], minConfidence: 0.7321 } },
+    verifiers: { quiz: { mini: VERIFIER } },
+  });
+  const snapshot = { priors: learned };
+
+  it('runs the chain and threshold learned for the task, and attaches the verifier to its step', () => {
+    const plan = fallback(ask('Which is right, A or B?', { task: 'quiz' }), ALL, snapshot, LADDER);
+    expect(models(plan)).toEqual(['mini', 'opus']);
+    expect(plan.kind === 'sequence' && plan.escalate).toEqual({ minConfidence: 0.7321 });
+    expect(plan.kind === 'sequence' && plan.attempts[0]?.verifier).toEqual({
+      task: 'quiz',
+      weights: VERIFIER,
+    });
+    expect(plan.kind === 'sequence' && plan.attempts[1]?.verifier).toBeUndefined();
+    expect(plan.reason).toContain('learned chain mini → opus (escalate below confidence 0.7321 (learned)');
+    expect(plan.reason).toContain('learned verifier for mini');
+    expect(plan.kind === 'sequence' && plan.attempts[0]?.reason).toContain('learned verifier with haiku');
+  });
+
+  it('a threshold or chain the request (or route) sets wins over the learned one; the verifier still applies', () => {
+    const threshold = fallback(ask('A or B?', { task: 'quiz', minConfidence: 0.5 }), ALL, snapshot, LADDER);
+    expect(threshold.kind === 'sequence' && threshold.escalate).toEqual({ minConfidence: 0.5 });
+    const chain = fallback(
+      ask('A or B?', { task: 'quiz', chain: ['mini', 'sonnet'] }),
+      ALL,
+      snapshot,
+      LADDER,
+    );
+    expect(models(chain)).toEqual(['mini', 'sonnet']);
+    expect(chain.kind === 'sequence' && chain.escalate).toEqual({ minConfidence: 0.6 });
+    expect(chain.kind === 'sequence' && chain.attempts[0]?.verifier?.weights).toBe(VERIFIER);
+  });
+
+  it('a task without its own cascade uses the pool (`*`), and none without one', () => {
+    const pooled = priorsFromJson({
+      ...learned.toJSON(),
+      cascades: { '*': { chain: ['haiku', 'sonnet'], minConfidence: 0.4 } },
+    });
+    expect(models(fallback(ask('A or B?', { task: 'other' }), ALL, { priors: pooled }, LADDER))).toEqual([
+      'haiku',
+      'sonnet',
+    ]);
+    // No pool: the automatic chain.
+    expect(models(fallback(ask('What is 2+2?', { task: 'other' }), ALL, snapshot, LADDER))[0]).toBe('mini');
+    expect(fallback(ask('What is 2+2?', { task: 'other' }), ALL, snapshot, LADDER).reason).toContain(
+      '; cascade ',
+    );
+  });
+
+  it('does not use a learned chain whose model is not a candidate', () => {
+    const withoutOpus = ALL.filter((m) => m.name !== 'opus');
+    const plan = fallback(ask('A or B?', { task: 'quiz' }), withoutOpus, snapshot, LADDER);
+    expect(plan.reason).toContain('learned chain not used: opus is not a candidate');
+    expect(plan.reason).toContain('; cascade ');
+  });
+
+  it('counts the peers in the budget, and leaves the verifier out when they would not fit', () => {
+    // mini ≈ $0.000154 and haiku ≈ $0.000826 for a basic ask (256 output tokens): mini fits, mini + haiku does not.
+    const plan = fallback(ask('A or B?', { task: 'quiz', maxCostUsd: 0.0009 }), ALL, snapshot, LADDER);
+    expect(models(plan)).toEqual(['mini']);
+    expect(plan.kind === 'sequence' && plan.attempts[0]?.verifier).toBeUndefined();
+    expect(plan.reason).toContain('mini: learned verifier left out (its peers would pass max $0.00090)');
+    expect(plan.kind === 'sequence' && plan.maxCostUsd).toBe(0.0009);
+  });
+
+  it('skips a verifier whose peer is not deployed', () => {
+    const ghost = priorsFromJson({
+      ...learned.toJSON(),
+      verifiers: {
+        quiz: { mini: { ...VERIFIER, peers: ['gone'], features: ['agrees:gone'], weights: [1] } },
+      },
+    });
+    const plan = fallback(ask('A or B?', { task: 'quiz' }), ALL, { priors: ghost }, LADDER);
+    expect(plan.kind === 'sequence' && plan.attempts[0]?.verifier).toBeUndefined();
+    expect(plan.reason).toContain('learned verifier not used (peer gone is not deployed)');
   });
 });

@@ -6,14 +6,18 @@
  * cheapest-to-strongest from the candidates that fit the request (tier, capability, context),
  * keeping only models that are stronger than every cheaper one already in the chain: a model
  * that costs more and is not better (by learned prior, else configured quality) is dominated and
- * never worth escalating to. With a budget, a step whose estimate does not fit what the earlier
- * steps may already have spent is left out; if no step fits, BUDGET_EXCEEDED.
+ * never worth escalating to. With learned priors (`routing.priors_file`) and no chain named, the
+ * chain and threshold learned for the request's task are used instead, and a step whose (task,
+ * model) has a learned verifier carries it: the cascade then scores that step with the verifier's
+ * probability of being right (asking its peer models too). With a budget, a step whose estimate
+ * (its peers included) does not fit what the earlier steps may already have spent is left out;
+ * if no step fits, BUDGET_EXCEEDED.
  */
 
 import { GatewayError } from '../../core/errors.js';
 import type { ModelEntry } from '../../registry/registry.js';
 import { tierAt } from '../classify/tasks.js';
-import type { PlannedAttempt, RoutePlan } from '../plan.js';
+import type { LearnedCascade, PlannedAttempt, RoutePlan } from '../plan.js';
 import {
   contextFor,
   describeRequest,
@@ -37,7 +41,12 @@ interface Step {
   quality: number;
 }
 
-function explicitChain(context: PlanContext, names: readonly string[], notes: string[]): Step[] {
+function explicitChain(
+  context: PlanContext,
+  names: readonly string[],
+  notes: string[],
+  label = 'chain step',
+): Step[] {
   const steps: Step[] = [];
   const seen = new Set<string>();
   const ordered =
@@ -65,7 +74,7 @@ function explicitChain(context: PlanContext, names: readonly string[], notes: st
       notes.push(`${name} skipped (context window ${model.contextWindow} < ${context.need().minContext})`);
       continue;
     }
-    steps.push({ model, reason: `chain step ${steps.length + 1}`, quality: model.quality });
+    steps.push({ model, reason: `${label} ${steps.length + 1}`, quality: model.quality });
   }
   return steps;
 }
@@ -161,15 +170,51 @@ function automaticChain(context: PlanContext, maxSteps: number, notes: string[])
   return steps;
 }
 
+/** The chain learned for the request's task, when priors have one and all its models can take the request. */
+function learnedChain(
+  context: PlanContext,
+  notes: string[],
+): { cascade: LearnedCascade; steps: Step[] } | undefined {
+  const priors = context.snapshot.priors;
+  if (priors?.cascade === undefined || context.operation !== 'chat') return undefined;
+  const task = context.classification().task;
+  const cascade = priors.cascade(task);
+  if (cascade === undefined) return undefined;
+  const absent = cascade.chain.find((name) => context.set.indexOf(name) < 0);
+  if (absent !== undefined) {
+    notes.push(`learned chain not used: ${absent} is not a candidate`);
+    return undefined;
+  }
+  const steps = explicitChain(context, cascade.chain, notes, 'learned step');
+  return steps.length === 0 ? undefined : { cascade, steps };
+}
+
+/** The learned verifier of `model` on the request's task, when priors have one and its peers are deployed. */
+function verifierOf(context: PlanContext, model: string, notes: string[]): PlannedAttempt['verifier'] {
+  const priors = context.snapshot.priors;
+  if (priors?.verifier === undefined || context.operation !== 'chat') return undefined;
+  const task = context.classification().task;
+  const weights = priors.verifier(task, model);
+  if (weights === undefined) return undefined;
+  const absent = weights.peers.find((peer) => (context.registry.get(peer)?.deployments.length ?? 0) === 0);
+  if (absent !== undefined) {
+    notes.push(`${model}: learned verifier not used (peer ${absent} is not deployed)`);
+    return undefined;
+  }
+  return { task, weights };
+}
+
 export function createFallbackStrategy(options: FallbackOptions = {}): PlanStrategy {
   return (request, candidates, snapshot, registry, given): RoutePlan => {
     const context = contextFor(request, candidates, snapshot, registry, given);
     const notes: string[] = [];
     const chain = request.routing?.chain ?? context.route?.chain;
-    const steps =
-      chain !== undefined && chain.length > 0
-        ? explicitChain(context, chain, notes)
-        : automaticChain(context, options.maxChainSteps ?? context.options.maxChainSteps, notes);
+    const named = chain !== undefined && chain.length > 0;
+    const learned = named ? undefined : learnedChain(context, notes);
+    const steps = named
+      ? explicitChain(context, chain, notes)
+      : (learned?.steps ??
+        automaticChain(context, options.maxChainSteps ?? context.options.maxChainSteps, notes));
 
     const max = context.maxCostUsd;
     const attempts: PlannedAttempt[] = [];
@@ -186,8 +231,28 @@ export function createFallbackStrategy(options: FallbackOptions = {}): PlanStrat
         }
         continue;
       }
-      planned += estimate;
-      attempts.push({ model: step.model.name, reason: `${step.reason} (${formatUsd(estimate)} est.)` });
+      let verifier = verifierOf(context, step.model.name, notes);
+      let peerCost = 0;
+      if (verifier !== undefined) {
+        for (const peer of verifier.weights.peers) peerCost += context.costOf(context.registry.get(peer)!);
+        if (max !== undefined && planned + estimate + peerCost > max) {
+          notes.push(
+            `${step.model.name}: learned verifier left out (its peers would pass max ${formatUsd(max)})`,
+          );
+          verifier = undefined;
+          peerCost = 0;
+        }
+      }
+      planned += estimate + peerCost;
+      const checked =
+        verifier === undefined
+          ? ''
+          : `, learned verifier${verifier.weights.peers.length > 0 ? ` with ${verifier.weights.peers.join(' + ')}` : ''}`;
+      attempts.push({
+        model: step.model.name,
+        reason: `${step.reason} (${formatUsd(estimate)} est.${checked})`,
+        ...(verifier === undefined ? {} : { verifier }),
+      });
     }
     if (attempts.length === 0) {
       if (cheapestOut !== undefined) throw budgetExceeded(context, 'fallback', cheapestOut);
@@ -195,17 +260,25 @@ export function createFallbackStrategy(options: FallbackOptions = {}): PlanStrat
         details: { notes },
       });
     }
-    const minConfidence = minConfidenceOf(context);
+    // A threshold set by the request or the route wins; the learned one is calibrated to the verifier.
+    const setExplicitly =
+      request.routing?.minConfidence !== undefined || context.route?.min_confidence !== undefined;
+    const minConfidence =
+      learned !== undefined && !setExplicitly ? learned.cascade.minConfidence : minConfidenceOf(context);
     const chainText = attempts.map((a) => a.model).join(' → ');
-    const source = chain !== undefined && chain.length > 0 ? 'chain' : 'cascade';
+    const source = named ? 'chain' : learned !== undefined ? 'learned chain' : 'cascade';
+    const verified = attempts.filter((a) => a.verifier !== undefined).map((a) => a.model);
     return {
       kind: 'sequence',
       strategy: 'fallback',
       attempts,
       escalate: { minConfidence },
+      ...(max === undefined ? {} : { maxCostUsd: max }),
       reason:
         `fallback: ${describeRequest(context)}; ${source} ${chainText} ` +
-        `(escalate below confidence ${minConfidence}, ${formatUsd(planned)} if every step runs)` +
+        `(escalate below confidence ${minConfidence}${learned !== undefined && !setExplicitly ? ' (learned)' : ''}, ` +
+        `${formatUsd(planned)} if every step runs)` +
+        (verified.length === 0 ? '' : `; learned verifier for ${verified.join(', ')}`) +
         (notes.length === 0 ? '' : `; ${notes.join('; ')}`),
     };
   };

@@ -4,6 +4,8 @@ import { ask, registryOf, thrown } from './__fixtures__/registries.js';
 import { createPlanContext } from './plan-context.js';
 import {
   parseRouterAnswer,
+  parseRouterTask,
+  planFromClassifierAnswer,
   planFromRouterAnswer,
   routerModel,
   routerPrompt,
@@ -73,25 +75,79 @@ describe('router-model', () => {
     expect(planFromRouterAnswer('?', ROUTE, MODELS).reason).toContain('unreadable answer, strongest model');
   });
 
-  it('builds the classifier request from the last user message', () => {
+  it('builds the classifier request from the last user message, asking for task and tier labels', () => {
     const request = routerPrompt(ask('Design a compiler for a new language'), 'classifier');
-    expect(request).toMatchObject({ model: 'classifier', stream: false, maxTokens: 5, temperature: 0 });
-    expect(request.messages[0]?.role).toBe('system');
+    expect(request).toMatchObject({ model: 'classifier', stream: false, maxTokens: 16, temperature: 0 });
+    const system = request.messages[0];
+    expect(system?.role).toBe('system');
+    const instructions = system?.content[0]?.type === 'text' ? system.content[0].text : '';
+    for (const label of ['code', 'math', 'reasoning', 'basic', 'intermediate', 'advanced', 'expert']) {
+      expect(instructions).toContain(label);
+    }
     const user = request.messages[1];
     expect(user?.role === 'user' && user.content[0]?.type === 'text' && user.content[0].text).toContain(
       'Design a compiler for a new language',
     );
   });
 
-  it('until the classifier call is wired, rates with the local classifier and says so', () => {
-    const request = ask('Research and write a comprehensive survey of consensus protocols');
+  it.each([
+    ['code advanced', 0.7, 'code'],
+    ['math basic', 0.15, 'math'],
+    ['The answer is 9.', 0.9, undefined],
+    ['4+5 = 9. The answer is 9.', 0.9, undefined],
+    ['Difficulty: 3', 0.3, undefined],
+  ])('reads the labelled answer %j as rating %s, task %s', (answer, rating, task) => {
+    expect(parseRouterAnswer(answer)).toBe(rating);
+    expect(parseRouterTask(answer)).toBe(task);
+  });
+
+  it('plans the classifier call: its request, the thresholds, and the local stand-in should it fail', () => {
+    const request = ask('Research and write a comprehensive survey of consensus protocols', {
+      maxCostUsd: 0.5,
+    });
     const context = createPlanContext(request, [...MODELS.models.values()], {}, MODELS, {
       route: ROUTE,
       routeName: 'smart',
     });
     const plan = routerModel(request, context.set.models, {}, MODELS, context);
-    expect(plan.kind === 'sequence' && plan.attempts[0]?.model).toBe('strong');
-    expect(plan.reason).toContain('local classifier (tier expert; classifier call not wired)');
+    expect(plan.kind).toBe('sequence');
+    if (plan.kind !== 'sequence') return;
+    // The stand-in, from the local classifier's tier.
+    expect(plan.attempts[0]?.model).toBe('strong');
+    expect(plan.classifier?.model).toBe('classifier');
+    expect(plan.classifier?.targets).toEqual(routerTargets(ROUTE));
+    expect(plan.classifier?.request.messages[1]?.content[0]).toMatchObject({
+      text: expect.stringContaining('consensus protocols'),
+    });
+    expect(plan.maxCostUsd).toBe(0.5);
+    expect(plan.reason).toBe(
+      'router-model: classifier classifies the request (should it fail: local classifier, tier expert → strong)',
+    );
+    // The executor re-plans from the answer, keeping the budget.
+    const next = planFromClassifierAnswer({ ...plan, classifier: plan.classifier! }, 'chat basic', MODELS);
+    expect(next.kind === 'sequence' && next.attempts.map((a) => a.model)).toEqual([
+      'weak',
+      'medium',
+      'strong',
+    ]);
+    expect(next.kind === 'sequence' && next.maxCostUsd).toBe(0.5);
+    expect(next.reason).toBe('router-model: classifier (task chat) rated 1.5/10 → weak');
+  });
+
+  it('without a deployed classifier, plans from the local classifier and says why', () => {
+    const models = registryOf({
+      classifier: { undeployed: true },
+      weak: { tier: 'basic' },
+      strong: { tier: 'expert' },
+    });
+    const route: RouteConfig = { strategy: 'router-model', model: 'classifier', models: ['weak', 'strong'] };
+    const request = ask('hi there');
+    const context = createPlanContext(request, [...models.models.values()], {}, models, { route });
+    const plan = routerModel(request, context.set.models, {}, models, context);
+    expect(plan.kind === 'sequence' && plan.classifier).toBeUndefined();
+    expect(plan.reason).toContain(
+      'local classifier (tier basic) rated 1.5/10 → weak (classifier is not deployed)',
+    );
   });
 
   it('refuses routes without models or with thresholds for other models', () => {

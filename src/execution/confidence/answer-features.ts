@@ -1,11 +1,13 @@
 /**
- * @module eval/answer-features
+ * @module execution/confidence/answer-features
  * Cheap, task-independent signals of whether an answer is right, read from the prompt and the
  * answer text alone: how long they are, whether the answer states a final result, whether the last
  * number in it is whole, whether the arithmetic it shows (`12 * 3 = 36`) checks out, whether it
  * hedges or corrects itself, and — for short answers such as a multiple-choice letter — which
  * answer it gave (small models favour some letters, and are wrong more often when they pick them).
- * None of these is a verdict; a calibrator learns per task how much each one matters.
+ * None of these is a verdict; a calibrator learns per task how much each one matters — the learned
+ * verifier (`learned-verifier`) at request time, and `switchyard eval` when it fits that verifier:
+ * both read the features from this one module, so what was learned is what runs.
  */
 
 export const ANSWER_FEATURES = [
