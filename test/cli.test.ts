@@ -144,7 +144,7 @@ describe('switchyard CLI', () => {
     } finally {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await exited, out).toBe(0);
     }
     // The ledger was flushed to the default SQLite file on the way out.
     expect(existsSync(join(cwd, 'switchyard.db'))).toBe(true);

@@ -40,6 +40,11 @@ export interface BudgetAlertEvent {
 }
 
 export interface BudgetAlerts {
+  /**
+   * Whether `observe` could have anything to do: the spend is past the threshold and this process
+   * has not seen the period alerted. Synchronous, so that settling skips a promise when not.
+   */
+  due(period: BudgetPeriod, used: number): boolean;
   /** Called with a budget's spend after a settlement; alerts if it crossed the threshold first. */
   observe(period: BudgetPeriod, used: number): Promise<void>;
   /** Resolves when every webhook started so far has finished. */
@@ -78,10 +83,13 @@ export function createBudgetAlerts(options: BudgetAlertsOptions): BudgetAlerts {
     }
   }
 
+  const due = (period: BudgetPeriod, used: number): boolean =>
+    used >= threshold * period.limitNanos && !alerted.has(period.counterKey);
+
   return {
+    due,
     async observe(period, used) {
-      if (used < threshold * period.limitNanos) return;
-      if (alerted.has(period.counterKey)) return;
+      if (!due(period, used)) return;
       if (alerted.size >= MEMO_LIMIT) alerted.clear();
       alerted.add(period.counterKey);
       const claim = await counters.reserve(alertCounterKey(period), 1, 1, YEAR_MS);

@@ -3,19 +3,20 @@
  * Rebuilds budget spend from the ledger. The ledger is the record of what was spent; budget
  * counters are a fast copy of it. When the counter store loses its state — a Redis that ran
  * without persistence restarts empty — every budget would silently start again from zero, so
- * the spend of each budget's current period is summed from the ledger and charged back into
- * its counter, once (the caller makes sure only one replica does it).
+ * the spend of each budget's current period is summed from the ledger and its counter raised
+ * to it. Raising (never adding) makes a second re-seed, by another replica, change nothing.
  *
  * Records still in a replica's write-behind queue (at most the ledger's flush interval old) are
  * not yet in the ledger and are missed; the caller flushes its own ledger first.
  */
 
-import type { BudgetWindow, CounterStore, KeyStore } from '../storage/admission-ports.js';
+import type { BudgetWindow, KeyStore } from '../storage/admission-ports.js';
 import type { Ledger, UsageDimension, UsageRow } from '../storage/ports.js';
 import { type BudgetBook, type BudgetLevel, type BudgetLimit, budgetPeriod } from './budgets.js';
 
 export interface ReseedInput {
-  counters: CounterStore;
+  /** Raises a counter's settled amount to at least `used` (the failover store's `seedUsed`). */
+  seed: (key: string, used: number) => Promise<unknown>;
   keys: KeyStore;
   book: BudgetBook;
   ledger: Ledger;
@@ -23,9 +24,9 @@ export interface ReseedInput {
 }
 
 export interface ReseedResult {
-  /** Budget counters given back their spend. */
+  /** Budget counters raised to their spend. */
   counters: number;
-  /** Nano-dollars charged back in all. */
+  /** The spend they were raised to, in all (nano-dollars). */
   nanos: number;
 }
 
@@ -53,7 +54,7 @@ async function allLimits(book: BudgetBook, keys: KeyStore): Promise<BudgetLimit[
 }
 
 export async function reseedBudgets(input: ReseedInput): Promise<ReseedResult> {
-  const { counters, ledger, now } = input;
+  const { ledger, now } = input;
   if (ledger.aggregate === undefined)
     throw new Error('the ledger cannot sum usage; budgets cannot be re-seeded');
   const limits = await allLimits(input.book, input.keys);
@@ -77,11 +78,7 @@ export async function reseedBudgets(input: ReseedInput): Promise<ReseedResult> {
   for (const limit of limits) {
     const spent = sums.get(`${limit.level}:${limit.window}`)?.get(limit.name) ?? 0;
     if (spent <= 0) continue;
-    const { counterKey } = budgetPeriod(limit, now);
-    // A zero reservation against no limit, settled at the spend: the port's one way to add to `used`.
-    const hold = await counters.reserve(counterKey, 0, Number.MAX_SAFE_INTEGER, 60_000);
-    if (hold.reservationId === undefined) throw new Error(`could not re-seed budget ${counterKey}`);
-    await counters.settle(hold.reservationId, spent);
+    await input.seed(budgetPeriod(limit, now).counterKey, spent);
     charged++;
     nanos += spent;
   }

@@ -1,10 +1,14 @@
 /**
  * @module config/check
  * Cross-reference checks that a schema cannot express: deployments name configured providers,
- * routes name known models, the seed and native forms of a field are not both given with
- * different values. Errors stop the gateway; warnings are printed and the gateway starts.
+ * routes name known models (not other routes: strategies resolve model names only), the seed
+ * and native forms of a field are not both given with different values. Errors stop the
+ * gateway; warnings are printed and the gateway starts.
  */
 
+import { isIP } from 'node:net';
+import { nonPublicReason } from '../security/address-ranges.js';
+import { parseAllowEntry } from '../security/upstream-allowlist.js';
 import type { Config } from './schema.js';
 
 export interface CheckResult {
@@ -18,7 +22,6 @@ export function checkConfig(config: Config): CheckResult {
   const providers = Object.keys(config.providers);
   const models = new Set(Object.keys(config.models));
   const routes = new Set(Object.keys(config.routes));
-  const known = (name: string) => models.has(name) || routes.has(name);
   const providerList = providers.length > 0 ? providers.join(', ') : 'none';
 
   for (const [modelName, model] of Object.entries(config.models)) {
@@ -60,13 +63,21 @@ export function checkConfig(config: Config): CheckResult {
 
   for (const [routeName, route] of Object.entries(config.routes)) {
     const at = `routes.${routeName}`;
+    // Strategies resolve model names only: a route named here would fail on every request.
+    const modelName = (path: string, name: string) => {
+      if (models.has(name)) return;
+      errors.push(
+        routes.has(name)
+          ? `${path}: "${name}" is a route; name models here (routes do not nest)`
+          : `${path}: unknown model "${name}"`,
+      );
+    };
     const check = (field: string, names: readonly string[] | undefined) => {
       names?.forEach((name, index) => {
-        if (!known(name)) errors.push(`${at}.${field}.${index}: unknown model or route "${name}"`);
+        modelName(`${at}.${field}.${index}`, name);
       });
     };
-    if (route.model !== undefined && !known(route.model))
-      errors.push(`${at}.model: unknown model "${route.model}"`);
+    if (route.model !== undefined) modelName(`${at}.model`, route.model);
     if (route.aggregator !== undefined && !models.has(route.aggregator)) {
       errors.push(`${at}.aggregator: unknown model "${route.aggregator}"`);
     }
@@ -99,6 +110,20 @@ export function checkConfig(config: Config): CheckResult {
           warnings.push(`routing_rules.${index}.${field}.${position}: unknown model "${name}" is skipped`);
         }
       });
+    }
+  });
+
+  config.security.upstream_allowlist.forEach((input, index) => {
+    const entry = parseAllowEntry(input);
+    const at = `security.upstream_allowlist.${index}`;
+    if (typeof entry === 'string') {
+      errors.push(`${at}: ${entry}`);
+      return;
+    }
+    // An IP literal that is not public, without allow_private, would refuse every request.
+    const reason = isIP(entry.host) === 0 || entry.allowPrivate ? undefined : nonPublicReason(entry.host);
+    if (reason !== undefined) {
+      errors.push(`${at}: ${entry.url} is a ${reason} address; add allow_private: true to allow it`);
     }
   });
 

@@ -127,7 +127,7 @@ describe('bad configs fail with one line per problem naming the path', () => {
     [
       'a route naming an unknown model',
       'routes:\n  r: { strategy: fallback, chain: [nope] }',
-      ['routes.r.chain.0: unknown model or route "nope"'],
+      ['routes.r.chain.0: unknown model "nope"'],
     ],
     [
       'a quality out of range and a negative port',

@@ -201,6 +201,25 @@ export const configSchema = z.strictObject({
       cors_origins: z.array(z.string()).default([]),
       /** Overall deadline of one request, all attempts included. */
       request_timeout_ms: positiveInt.default(600_000),
+      /** One info line per request (id, route, status, duration, model, key id, cost; no content). */
+      access_log: z.boolean().default(true),
+    })
+    .prefault({}),
+  security: z
+    .strictObject({
+      /**
+       * Upstreams a request may name in `switchyard.api_base` (OpenAI-compatible providers only):
+       * `scheme://host[:port]`, host exact or `*.suffix`; `{url, allow_private: true}` also lets the
+       * host resolve to private or loopback addresses. Empty: request-supplied URLs are refused.
+       */
+      upstream_allowlist: z
+        .array(
+          z.union([
+            z.string(),
+            z.strictObject({ url: z.string(), allow_private: z.boolean().default(false) }),
+          ]),
+        )
+        .default([]),
     })
     .prefault({}),
   auth: z
@@ -217,18 +236,48 @@ export const configSchema = z.strictObject({
     .strictObject({
       url: z.string().default('sqlite://./switchyard.db'),
       redis_url: z.string().optional(),
+      /** Prepended to every Redis key this gateway writes (counters, cache); replicas that share limits share it. */
+      redis_prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'use letters, digits and . _ : - only')
+        .default('switchyard:'),
+      /**
+       * What budgets and rate limits do while the shared Redis is unreachable (DESIGN.md §5):
+       * `fail_closed` refuses with 503, `fail_open` admits unchecked, `local` counts in this
+       * process (each replica then enforces the full limit on its own).
+       */
+      redis_down: z
+        .strictObject({
+          budgets: z.enum(['fail_closed', 'fail_open', 'local']).default('fail_closed'),
+          rate_limits: z.enum(['local', 'fail_open', 'fail_closed']).default('local'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   providers: z.record(name, providerSchema).default({}),
   models: z.record(name, modelSchema).default({}),
   routes: z.record(name, routeSchema).default({}),
   routing_rules: z.array(routingRuleSchema).default([]),
+  routing: z
+    .strictObject({
+      /**
+       * Priors learned by `switchyard eval --train … --save-priors FILE` (per-task model quality and
+       * cost, learned cascades and verifiers), read once at start into what strategies see.
+       */
+      priors_file: z.string().min(1).optional(),
+    })
+    .prefault({}),
   budgets: z
     .strictObject({
       daily_limit_usd: nonNegative.optional(),
       monthly_limit_usd: nonNegative.optional(),
       total_limit_usd: nonNegative.optional(),
       alert_threshold: unitInterval.default(0.8),
+      /**
+       * A budget reservation is held for the request's deadline plus this; one its replica never
+       * settles (a crash) stops holding budget after that.
+       */
+      reservation_margin_ms: z.number().int().min(0).max(3_600_000).default(60_000),
       webhook_url: z.url().optional(),
       /** Budgets per project (a virtual key's `project`), same windows as the global one. */
       projects: z.record(z.string().min(1).max(128), budgetLimitsSchema).optional(),
@@ -236,14 +285,54 @@ export const configSchema = z.strictObject({
       users: z.record(z.string().min(1).max(256), budgetLimitsSchema).optional(),
     })
     .prefault({}),
+  /** The response cache (src/cache): see its module comments for what is cached and why. */
   cache: z
     .strictObject({
       enabled: z.boolean().default(false),
-      ttl_s: positiveInt.optional(),
-      ttl: positiveInt.optional(),
+      /** Seconds an answer is served from the cache (default 3600); `ttl` is the seed's name. */
+      ttl_s: z.number().positive().optional(),
+      ttl: z.number().positive().optional(),
+      /** Most answers kept (default 1000); `max_size` is the seed's name. */
       max_entries: positiveInt.optional(),
       max_size: positiveInt.optional(),
+      /** The seed's eviction policy; LRU is what the memory and SQLite stores do. */
       strategy: z.enum(['lru']).optional(),
+      /** Bytes of answers kept in process (memory and SQLite stores). */
+      max_bytes: positiveInt.default(64 * 1024 * 1024),
+      /** Largest answer stored; larger ones are served and not cached. */
+      max_entry_bytes: positiveInt.default(1024 * 1024),
+      /** Who shares answers: a project (keys without one: the key), each key, or everyone. */
+      scope: z.enum(['project', 'key', 'global']).default('project'),
+      /** Also cache sampled requests (temperature above 0 or unset), keyed by their sampling settings. */
+      cache_nondeterministic: z.boolean().default(true),
+      /** Where answers live; `auto`: Redis with `storage.redis_url`, else the SQLite file, else memory. */
+      store: z.enum(['auto', 'memory', 'sqlite', 'redis']).default('auto'),
+      /** Prefix of the cache's Redis keys; default `<storage.redis_prefix>cache:`. */
+      redis_prefix: z.string().min(1).max(128).optional(),
+      /** Near-duplicate lookup by lexical similarity of the last user message (no embeddings). */
+      semantic: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** Cosine similarity at or above which a near-duplicate is served. */
+          threshold: unitInterval.default(0.9),
+          /** Prompts indexed (per process). */
+          max_entries: positiveInt.max(1_000_000).default(10_000),
+        })
+        .prefault({}),
+    })
+    .superRefine((cache, context) => {
+      if (cache.ttl !== undefined && cache.ttl_s !== undefined && cache.ttl !== cache.ttl_s)
+        context.addIssue({ code: 'custom', path: ['ttl'], message: 'ttl and ttl_s disagree' });
+      if (
+        cache.max_size !== undefined &&
+        cache.max_entries !== undefined &&
+        cache.max_size !== cache.max_entries
+      )
+        context.addIssue({
+          code: 'custom',
+          path: ['max_size'],
+          message: 'max_size and max_entries disagree',
+        });
     })
     .prefault({}),
   rate_limit: z

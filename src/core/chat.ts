@@ -107,6 +107,11 @@ export interface RoutingOptions {
   minConfidence?: number;
   priority?: number;
   tags?: string[];
+  /**
+   * A base URL for this request's upstream (`switchyard.api_base`), used only when
+   * `security.upstream_allowlist` permits it; otherwise the request is refused.
+   */
+  apiBase?: string;
 }
 
 export interface ChatRequest {

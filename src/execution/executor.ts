@@ -12,6 +12,10 @@
  * configured, a few more milliseconds have passed), so a failure before that falls back
  * invisibly; after it, failures become an explicit error part, and a stream that ends without
  * a finish reason is an error, never a silent success.
+ *
+ * A request that names its own (allow-listed, already checked) upstream is served only by
+ * OpenAI-compatible deployments, with that base URL in place of theirs; those attempts say
+ * nothing about the deployment's health, so they neither trip its circuit nor feed its latency.
  */
 
 import { type CompiledPrices, compilePrices, computeCostNanosCompiled } from '../accounting/compute-cost.js';
@@ -22,8 +26,10 @@ import type { FinishReason } from '../core/finish-reason.js';
 import type { Usage } from '../core/usage.js';
 import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
 import type { PlannedAttempt, RoutePlan } from '../routing/plan.js';
+import { acceptsUpstreamOverride, type UpstreamOverride } from '../security/upstream-guard.js';
 import { runCascade, type StepAnswer, type StepRunner } from './cascade.js';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
+import { needsClassifier, resolveClassifier } from './classifier-call.js';
 import { scoreConfidence } from './confidence/index.js';
 import type { DeploymentStats } from './deployment-stats.js';
 import { runEnsemble } from './ensemble.js';
@@ -32,7 +38,7 @@ import type { PriorityQueues } from './priority-queue.js';
 import { resultToParts } from './result-stream.js';
 import { backoffMs, type RetryBudget, type RetryPolicy, sleep } from './retry.js';
 import { isAbort, transportError } from './transport-error.js';
-import { openUpstreamStream, readJson, sendUpstream } from './upstream-call.js';
+import { exchangeJson, openUpstreamStream, readJson, sendUpstream, upstreamTarget } from './upstream-call.js';
 import type { UpstreamClient } from './upstream-client.js';
 
 export interface AttemptOutcome {
@@ -48,6 +54,8 @@ export interface AttemptOutcome {
   queuedMs?: number;
   /** A hedged attempt that lost the race: billed for its input, as the provider will. */
   hedgeLoser?: boolean;
+  /** Sent to the request's own upstream (`switchyard.api_base`), not the deployment's. */
+  overridden?: boolean;
 }
 
 /** Everything the accounting step needs to know about how a request was served. */
@@ -78,6 +86,8 @@ export interface ExecutionContext {
   priority?: number;
   /** Tokens the request is expected to use, for quota checks. */
   expectedTokens?: number;
+  /** The request's own upstream, checked by the upstream guard: replaces each attempt's base URL. */
+  upstream?: UpstreamOverride;
 }
 
 export interface CommittedStream {
@@ -178,7 +188,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     stats.end(outcome.deployment.id);
     queues.notify(outcome.model.name);
     const breaker = breakers.get(outcome.deployment.id);
-    if (outcome.status === 'ok') {
+    if (outcome.overridden) {
+      breaker.onAbandon(permit);
+    } else if (outcome.status === 'ok') {
       breaker.onSuccess(permit);
     } else if (outcome.status === 'cancelled' || !outcome.error) {
       breaker.onAbandon(permit);
@@ -210,6 +222,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
       for (const deployment of model.deployments) {
         if (deployment.weight <= 0) continue;
         if (exclude.has(deployment.id)) continue;
+        if (context.upstream && !acceptsUpstreamOverride(deployment)) {
+          if (!skipped.some((s) => s.deployment === deployment.id)) {
+            skipped.push({ deployment: deployment.id, reason: 'does not take a request-supplied api_base' });
+          }
+          continue;
+        }
         if (breakers.get(deployment.id).state === 'open') {
           if (!skipped.some((s) => s.deployment === deployment.id)) {
             skipped.push({ deployment: deployment.id, reason: 'circuit open' });
@@ -355,28 +373,29 @@ export function createExecutor(options: ExecutorOptions): Executor {
               startedAt: now(),
               latencyMs: 0,
               ...(queuedMs > 0 ? { queuedMs } : {}),
+              ...(context.upstream ? { overridden: true } : {}),
             };
             context.trace.attempts.push(outcome);
             context.trace.model = chosen;
             context.trace.deployment = deployment;
             stats.begin(deployment.id);
             if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
-            // One controller per attempt, fed by the client's signal and a timer: cheaper on the
-            // hot path than AbortSignal.timeout + AbortSignal.any.
-            const controller = new AbortController();
-            const signal = controller.signal;
-            const onClientAbort = () => controller.abort(context.signal.reason);
-            context.signal.addEventListener('abort', onClientAbort, { once: true });
-            const timer = setTimeout(
-              () => controller.abort(new DOMException('the attempt timed out', 'TimeoutError')),
-              permit.timeoutMs ?? deployment.timeoutMs,
-            );
+            // An attempt bounded only by its deployment's own timeout needs nothing of its own:
+            // undici's header and body timeouts (that same timeout, set by sendUpstream) end it,
+            // and the client's signal goes to undici as it is. A tighter bound (a deadline close
+            // by, a half-open probe) gets a controller fed by the client's signal and a timer.
+            const timeoutMs = permit.timeoutMs ?? deployment.timeoutMs;
+            const bounded =
+              timeoutMs < deployment.timeoutMs ? boundedSignal(context.signal, timeoutMs) : undefined;
+            const signal = bounded?.signal ?? context.signal;
             let keepOpen = false;
             try {
               const result = await attempt(chosen, deployment, signal, outcome, permit);
               if (result.usage) outcome.usage = result.usage;
               keepOpen = result.keepOpen === true;
-              if (!keepOpen) stats.observeLatency(deployment.id, now() - outcome.startedAt);
+              if (!keepOpen && !outcome.overridden) {
+                stats.observeLatency(deployment.id, now() - outcome.startedAt);
+              }
               return result.value;
             } catch (error) {
               if (context.signal.aborted) {
@@ -397,8 +416,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
               lastDeployment = deployment.id;
               if (!worthRepeating(gatewayError)) spent.add(deployment.id);
             } finally {
-              clearTimeout(timer);
-              context.signal.removeEventListener('abort', onClientAbort);
+              bounded?.dispose();
               if (holdsRetry) budget.release();
               // A committed stream finishes its attempt when the stream ends, not here.
               if (!keepOpen) finishAttempt(outcome, permit);
@@ -483,7 +501,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
     request: ChatRequest,
     plan: RoutePlan,
     context: ExecutionContext,
-  ): StepRunner & { runAggregator(request: ChatRequest, model: string): Promise<StepAnswer> } {
+  ): StepRunner & {
+    runAggregator(request: ChatRequest, model: string): Promise<StepAnswer>;
+    /** Any request to any model (router-model's classifier), as an attempt of this one. */
+    runRequest(request: ChatRequest, model: string): Promise<StepAnswer>;
+  } {
     const step = (body: ChatRequest, attempt: PlannedAttempt) => {
       let served: Omit<StepAnswer, 'result'> | undefined;
       const single: RoutePlan = {
@@ -496,8 +518,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
         const response = await sendUpstream(
           client,
           deployment,
-          deployment.adapter.buildChatRequest(body, deployment.target),
+          deployment.adapter.buildChatRequest(body, upstreamTarget(deployment, context.upstream)),
           signal,
+          context.upstream,
         );
         const result = deployment.adapter.parseChatResponse(
           await readJson(deployment, response),
@@ -515,6 +538,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     return {
       runStep: (attempt) => step({ ...request, stream: false }, attempt),
       runAggregator: (aggregate, model) => step(aggregate, { model, reason: 'aggregator' }),
+      runRequest: (body, model) => step(body, { model }),
       spentNanos: () =>
         context.trace.attempts.reduce((sum, a) => sum + costOf(a.usage, a.deployment.prices), 0),
       estimateNanos: (model) =>
@@ -584,18 +608,22 @@ export function createExecutor(options: ExecutorOptions): Executor {
     inFlight: (id) => stats.inFlight(id),
 
     chat(request, plan, context) {
+      if (needsClassifier(plan)) {
+        const ask = stepRunner(request, plan, context).runRequest;
+        return resolveClassifier(plan, context, registry, ask).then((next) =>
+          executor.chat(request, next, context),
+        );
+      }
       const body = { ...request, stream: false };
       const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal) => {
-        const response = await sendUpstream(
+        const answer = await exchangeJson(
           client,
           deployment,
-          deployment.adapter.buildChatRequest(body, deployment.target),
+          deployment.adapter.buildChatRequest(body, upstreamTarget(deployment, context.upstream)),
           signal,
+          context.upstream,
         );
-        const result = deployment.adapter.parseChatResponse(
-          await readJson(deployment, response),
-          deployment.target,
-        );
+        const result = deployment.adapter.parseChatResponse(answer, deployment.target);
         return { value: result, usage: result.usage };
       };
       if (plan.kind === 'parallel')
@@ -622,8 +650,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
         const response = await sendUpstream(
           client,
           deployment,
-          adapter.buildEmbeddingRequest(request, deployment.target),
+          adapter.buildEmbeddingRequest(request, upstreamTarget(deployment, context.upstream)),
           signal,
+          context.upstream,
         );
         const result = adapter.parseEmbeddingResponse(
           await readJson(deployment, response),
@@ -634,6 +663,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     },
 
     async stream(request, plan, context) {
+      if (needsClassifier(plan)) {
+        const ask = stepRunner(request, plan, context).runRequest;
+        return executor.stream(request, await resolveClassifier(plan, context, registry, ask), context);
+      }
       if (plan.kind === 'parallel') {
         // An ensemble must see every answer before it chooses: run it whole, then stream the choice.
         const result = await executor.chat(request, plan, context);
@@ -663,7 +696,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           streamAbort.signal,
           AbortSignal.timeout(Math.max(1, context.deadline - now())),
         ]);
-        const upstream = openUpstreamStream(client, deployment, body, streamSignal);
+        const upstream = openUpstreamStream(client, deployment, body, streamSignal, context.upstream);
         const buffered: StreamPart[] = [];
         let content = false;
         const timedOut = aborted(perTrySignal);
@@ -685,7 +718,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           throw error;
         }
         context.trace.ttftMs = now() - started;
-        stats.observeLatency(deployment.id, context.trace.ttftMs);
+        if (!outcome.overridden) stats.observeLatency(deployment.id, context.trace.ttftMs);
         const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
         const parts = relay(buffered, upstream, context, summary, outcome, permit);
         return { value: { model, deployment, summary, parts }, keepOpen: true };
@@ -693,6 +726,27 @@ export function createExecutor(options: ExecutorOptions): Executor {
     },
   };
   return executor;
+}
+
+/**
+ * A signal that aborts with the client's, or with a TimeoutError after `timeoutMs`: one
+ * controller fed by a listener and a timer (cheaper than AbortSignal.timeout + AbortSignal.any).
+ */
+function boundedSignal(client: AbortSignal, timeoutMs: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onClientAbort = () => controller.abort(client.reason);
+  client.addEventListener('abort', onClientAbort, { once: true });
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('the attempt timed out', 'TimeoutError')),
+    timeoutMs,
+  );
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      client.removeEventListener('abort', onClientAbort);
+    },
+  };
 }
 
 /** A promise that rejects when the signal aborts (never resolves otherwise). */

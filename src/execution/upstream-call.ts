@@ -3,16 +3,21 @@
  * One HTTP exchange with a deployment: send the adapter's request through the pool, turn an
  * error status into the adapter's classified GatewayError, read a JSON body, or decode a stream
  * into canonical parts — judging how the stream ended (cut, or finished without a reason).
+ * A redirect is an error: it is never followed, so neither the request nor its credentials go
+ * anywhere but where the gateway decided. A request-chosen upstream (already checked by the
+ * upstream guard) replaces the deployment's base URL, and its connection is pinned to the
+ * addresses that were checked.
  */
 
 import type { ChatRequest, StreamPart } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import { createNdjsonParser } from '../providers/shared/ndjson-parser.js';
 import { createSseParser } from '../providers/shared/sse-parser.js';
-import type { HttpRequest, StreamEvent } from '../providers/spec.js';
+import type { HttpRequest, StreamEvent, UpstreamTarget } from '../providers/spec.js';
 import type { Deployment } from '../registry/registry.js';
+import type { UpstreamOverride } from '../security/upstream-guard.js';
 import { isAbort, transportError } from './transport-error.js';
-import type { UpstreamClient } from './upstream-client.js';
+import type { BufferedResponse, UpstreamClient } from './upstream-client.js';
 
 type Response = Awaited<ReturnType<UpstreamClient['send']>>;
 
@@ -37,6 +42,10 @@ export async function readJson(deployment: Deployment, response: Response): Prom
   } catch (error) {
     throw isAbort(error) ? error : transportError(error, deployment.provider);
   }
+  return parseJsonBody(deployment, text);
+}
+
+function parseJsonBody(deployment: Deployment, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -50,11 +59,20 @@ export async function readJson(deployment: Deployment, response: Response): Prom
   }
 }
 
+/** Where an attempt on `deployment` goes: its own target, or the request-chosen base URL. */
+export function upstreamTarget(
+  deployment: Deployment,
+  override: UpstreamOverride | undefined,
+): UpstreamTarget {
+  return override === undefined ? deployment.target : { ...deployment.target, baseUrl: override.baseUrl };
+}
+
 export async function sendUpstream(
   client: UpstreamClient,
   deployment: Deployment,
   httpRequest: HttpRequest,
   signal: AbortSignal,
+  override?: UpstreamOverride,
 ): Promise<Response> {
   let response: Response;
   try {
@@ -62,18 +80,67 @@ export async function sendUpstream(
       signal,
       headersTimeoutMs: deployment.timeoutMs,
       bodyTimeoutMs: deployment.timeoutMs,
+      ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),
     });
   } catch (error) {
     throw isAbort(error) ? error : transportError(error, deployment.provider);
   }
-  if (response.statusCode >= 400) {
+  if (response.statusCode >= 300) {
     const body = await readErrorBody(response);
-    throw deployment.adapter.classifyError(
-      { status: response.statusCode, headers: response.headers, body },
-      deployment.target,
-    );
+    throw statusError(deployment, response.statusCode, response.headers, body);
   }
   return response;
+}
+
+/** The error an answer of status 300 or above stands for: a redirect (never followed) or the adapter's classification. */
+function statusError(
+  deployment: Deployment,
+  status: number,
+  headers: Response['headers'],
+  body: string,
+): GatewayError {
+  if (status < 400) {
+    return new GatewayError(
+      'INVALID_RESPONSE',
+      `upstream ${deployment.provider} answered with a redirect (${status}), which is never followed`,
+      { details: { provider: deployment.provider, upstream_status: status } },
+    );
+  }
+  return deployment.adapter.classifyError({ status, headers, body }, deployment.target);
+}
+
+/**
+ * A non-streamed call: sends the request and reads the whole answer as JSON in one exchange
+ * (no response stream), with the same errors as `sendUpstream` + `readJson`.
+ */
+export async function exchangeJson(
+  client: UpstreamClient,
+  deployment: Deployment,
+  httpRequest: HttpRequest,
+  signal: AbortSignal,
+  override?: UpstreamOverride,
+): Promise<unknown> {
+  let response: BufferedResponse;
+  try {
+    response = await client.exchange(httpRequest, {
+      signal,
+      headersTimeoutMs: deployment.timeoutMs,
+      bodyTimeoutMs: deployment.timeoutMs,
+      ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),
+    });
+  } catch (error) {
+    throw isAbort(error) ? error : transportError(error, deployment.provider);
+  }
+  if (response.statusCode >= 300) {
+    const length = Math.min(response.body.length, MAX_ERROR_BODY);
+    throw statusError(
+      deployment,
+      response.statusCode,
+      response.headers,
+      response.body.toString('utf8', 0, length),
+    );
+  }
+  return parseJsonBody(deployment, response.body.toString('utf8'));
 }
 
 /** Sends a streaming chat request and yields its canonical parts; throws on any failure. */
@@ -82,12 +149,14 @@ export async function* openUpstreamStream(
   deployment: Deployment,
   request: ChatRequest,
   signal: AbortSignal,
+  override?: UpstreamOverride,
 ): AsyncGenerator<StreamPart, void> {
   const response = await sendUpstream(
     client,
     deployment,
-    deployment.adapter.buildChatRequest(request, deployment.target),
+    deployment.adapter.buildChatRequest(request, upstreamTarget(deployment, override)),
     signal,
+    override,
   );
   const contentType = String(response.headers['content-type'] ?? '');
   if (contentType.startsWith('text/html')) {

@@ -3,11 +3,20 @@
  * The only place that sends HTTP to providers: one undici Pool per upstream origin, keep-alive,
  * no fetch/Web-Streams wrappers. Adapters describe requests; this sends them. A Pool never
  * follows redirects, so an upstream cannot send the gateway (and its credentials) elsewhere.
+ * A request-chosen upstream (an allow-listed `switchyard.api_base`) comes with the addresses
+ * that were checked for it: its pool connects to exactly those (the host name still goes in the
+ * Host header and TLS SNI), never asking DNS again, so a rebinding answer cannot redirect it.
+ * A non-streamed call (`exchange`) gathers the answer into one buffer through a small dispatch
+ * handler: no response stream, async resource or second promise per call, as `request` +
+ * `body.text()` would cost.
  */
 
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import type { HttpRequest } from '../providers/spec.js';
+import type { ResolvedAddress } from '../security/upstream-guard.js';
 
 export interface SendOptions {
   signal?: AbortSignal;
@@ -15,10 +24,21 @@ export interface SendOptions {
   headersTimeoutMs: number;
   /** Time allowed between two body chunks. */
   bodyTimeoutMs: number;
+  /** Connect only to these addresses (checked by the upstream guard) instead of resolving the origin's host. */
+  pinnedAddresses?: readonly ResolvedAddress[];
+}
+
+/** A whole answer, read to its end. */
+export interface BufferedResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
 }
 
 export interface UpstreamClient {
   send(request: HttpRequest, options: SendOptions): Promise<Dispatcher.ResponseData>;
+  /** Sends the request and resolves with the whole answer (for non-streamed calls). */
+  exchange(request: HttpRequest, options: SendOptions): Promise<BufferedResponse>;
   close(): Promise<void>;
 }
 
@@ -29,24 +49,84 @@ export interface UpstreamClientOptions {
   connectTimeoutMs?: number;
 }
 
+/** Pools to request-chosen upstreams kept at once; past it the oldest is closed (after its requests). */
+const MAX_PINNED_POOLS = 64;
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/** A `lookup` for net/tls.connect that answers with the pinned addresses only. */
+export function pinnedLookup(addresses: readonly ResolvedAddress[]) {
+  return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const usable = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : addresses;
+    process.nextTick(() => {
+      const first = usable[0];
+      if (first === undefined) {
+        const error: NodeJS.ErrnoException = new Error(`no pinned address for ${hostname}`);
+        error.code = 'ENOTFOUND';
+        callback(error, '');
+      } else if (options.all === true) {
+        callback(
+          null,
+          usable.map((a) => ({ address: a.address, family: a.family })),
+        );
+      } else {
+        callback(null, first.address, first.family);
+      }
+    });
+  };
+}
+
 export function createUpstreamClient(options: UpstreamClientOptions = {}): UpstreamClient {
   const pools = new Map<string, Pool>();
+  const pinnedPools = new Map<string, Pool>();
+  const poolOptions = (addresses?: readonly ResolvedAddress[]): Pool.Options => ({
+    connections: options.connections ?? 1024,
+    pipelining: 1,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    connect: {
+      timeout: options.connectTimeoutMs ?? 10_000,
+      ...(addresses === undefined ? {} : { lookup: pinnedLookup(addresses) }),
+    },
+  });
   const poolFor = (origin: string): Pool => {
     let pool = pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
-        connections: options.connections ?? 1024,
-        pipelining: 1,
-        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-        connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-      });
+      pool = new Pool(origin, poolOptions());
       pools.set(origin, pool);
     }
     return pool;
   };
+  /** One pool per origin and address set: a host that now resolves elsewhere gets a new pool. */
+  const pinnedPoolFor = (origin: string, addresses: readonly ResolvedAddress[]): Pool => {
+    const key = `${origin} ${addresses.map((a) => a.address).join(',')}`;
+    let pool = pinnedPools.get(key);
+    if (!pool) {
+      if (pinnedPools.size >= MAX_PINNED_POOLS) {
+        const [oldestKey, oldest] = pinnedPools.entries().next().value as [string, Pool];
+        pinnedPools.delete(oldestKey);
+        oldest.close().catch(() => undefined);
+      }
+      pool = new Pool(origin, poolOptions(addresses));
+      pinnedPools.set(key, pool);
+    }
+    return pool;
+  };
+  const poolOf = (request: HttpRequest, sendOptions: SendOptions): Pool => {
+    const pinned = sendOptions.pinnedAddresses;
+    return pinned === undefined ? poolFor(request.origin) : pinnedPoolFor(request.origin, pinned);
+  };
   return {
+    exchange(request, sendOptions) {
+      return exchange(poolOf(request, sendOptions), request, sendOptions);
+    },
     send(request, sendOptions) {
-      return poolFor(request.origin).request({
+      const pool = poolOf(request, sendOptions);
+      return pool.request({
         method: request.method,
         path: request.path,
         headers: request.headers,
@@ -57,8 +137,66 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
       });
     },
     async close() {
-      await Promise.all([...pools.values()].map((pool) => pool.close()));
+      await Promise.all([...pools.values(), ...pinnedPools.values()].map((pool) => pool.close()));
       pools.clear();
+      pinnedPools.clear();
     },
   };
+}
+
+/**
+ * One request whose answer is gathered into a buffer. The signal aborts it at any point (before
+ * it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`.
+ */
+function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promise<BufferedResponse> {
+  return new Promise<BufferedResponse>((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let controller: Dispatcher.DispatchController | undefined;
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    let first: Buffer | undefined;
+    let rest: Buffer[] | undefined;
+    const onAbort = () => controller?.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(started) {
+        controller = started;
+        if (signal?.aborted) started.abort(signal.reason);
+      },
+      onResponseStart(_controller, status, responseHeaders) {
+        // 1xx answers are interim: the final status and headers follow.
+        if (status < 200) return;
+        statusCode = status;
+        headers = responseHeaders;
+      },
+      onResponseData(_controller, chunk) {
+        if (first === undefined) first = chunk;
+        else (rest ??= [first]).push(chunk);
+      },
+      onResponseEnd() {
+        signal?.removeEventListener('abort', onAbort);
+        const body = rest !== undefined ? Buffer.concat(rest) : (first ?? Buffer.alloc(0));
+        resolve({ statusCode, headers, body });
+      },
+      onResponseError(_controller, error) {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    };
+    pool.dispatch(
+      {
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body ?? null,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+      },
+      handler,
+    );
+  });
 }

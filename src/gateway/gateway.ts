@@ -8,28 +8,31 @@
 
 import { countTextTokens } from '../accounting/tokenizer.js';
 import { type Admission, type AdmissionTicket, createOpenAdmission } from '../admission/admission.js';
+import type { CacheResult } from '../cache/cache-metrics.js';
+import { CACHE_SKIPPED, type ResponseCache } from '../cache/response-cache.js';
 import type { Config } from '../config/schema.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Usage } from '../core/usage.js';
-import { type CircuitSnapshot, createCircuitBreakers } from '../execution/circuit-breaker.js';
-import { createDeploymentStats } from '../execution/deployment-stats.js';
+import type { CircuitSnapshot } from '../execution/circuit-breaker.js';
 import { createExecutor, type Executor, type StreamSummary } from '../execution/executor.js';
 import { type HealthChecker, type ProbeResult, startHealthChecker } from '../execution/health-checker.js';
 import { createLoadBalancer } from '../execution/load-balancer.js';
-import { createPriorityQueues, type QueueSnapshot } from '../execution/priority-queue.js';
+import type { QueueSnapshot } from '../execution/priority-queue.js';
 import { createRetryBudget } from '../execution/retry.js';
-import { createUpstreamClient, type UpstreamClient } from '../execution/upstream-client.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Redactor } from '../observability/redact.js';
 import type { RequestStats } from '../observability/stats.js';
 import type { Deployment, ModelEntry, Registry } from '../registry/registry.js';
-import type { RoutePlan, RoutingSnapshot } from '../routing/plan.js';
+import type { Priors, RoutePlan, RoutingSnapshot } from '../routing/plan.js';
 import { createRouter, type Router } from '../routing/router.js';
 import type { CustomRouter } from '../routing/strategies/custom.js';
+import { createUpstreamGuard } from '../security/upstream-guard.js';
 import type { Ledger } from '../storage/ports.js';
 import { type Settlement, settle } from './accounting-step.js';
+import { cachedChat, cachedStream } from './cache-step.js';
+import { createExecutionRuntime, type ExecutionRuntime } from './execution-runtime.js';
 import type { RequestContext } from './request-context.js';
 
 export interface ServedBy {
@@ -39,6 +42,8 @@ export interface ServedBy {
   attempts: number;
   /** Headers admission wants on the response (`x-ratelimit-*`). */
   headers?: Record<string, string>;
+  /** What the response cache did: answered (`hit`), looked and missed, or was not consulted. */
+  cache?: CacheResult;
 }
 
 export interface ChatOutcome extends ServedBy {
@@ -70,8 +75,14 @@ export interface GatewayServices {
   admission?: Admission;
   /** Custom routers by route name, loaded once at start. */
   customRouters?: ReadonlyMap<string, CustomRouter>;
+  /** The response cache (`cache.enabled`); closed by its owner's closer. */
+  cache?: ResponseCache;
+  /** Learned priors (`routing.priors_file`), loaded once at start: what strategies see in the snapshot. */
+  priors?: Priors;
   /** Things to close on shutdown, in order (simulators, storage). */
   closers?: (() => Promise<void>)[];
+  /** Execution state kept across config reloads; built (and closed) by the gateway when absent. */
+  runtime?: ExecutionRuntime;
 }
 
 export interface Gateway extends GatewayServices {
@@ -101,15 +112,20 @@ export interface Gateway extends GatewayServices {
 export function assembleGateway(services: GatewayServices): Gateway {
   const { config, metrics, logger, registry } = services;
   const execution = config.execution;
-  const client: UpstreamClient = createUpstreamClient();
+  // Breakers, deployment statistics, queues and connection pools; shared across reloads when given.
+  const runtime = services.runtime ?? createExecutionRuntime(config, { metrics, logger });
+  const { client, breakers, stats, queues, openCircuits } = runtime;
   const router = createRouter(
     registry,
     services.customRouters ? { customRouters: services.customRouters } : {},
   );
   // What strategies may consult about live state; kept current by events, never rebuilt per request.
-  const openCircuits = new Set<string>();
   const latencyMs = new Map<string, number>();
-  const snapshot: RoutingSnapshot = { openCircuits, latencyMs };
+  const snapshot: RoutingSnapshot = {
+    openCircuits,
+    latencyMs,
+    ...(services.priors ? { priors: services.priors } : {}),
+  };
   let latencyAt = 0;
   const currentSnapshot = (): RoutingSnapshot => {
     const now = Date.now();
@@ -127,29 +143,9 @@ export function assembleGateway(services: GatewayServices): Gateway {
     }
     return snapshot;
   };
-  const breaker = execution.circuit_breaker;
-  const breakers = createCircuitBreakers(
-    {
-      failureRate: breaker.failure_rate,
-      windowMs: breaker.window_ms,
-      minCalls: breaker.min_calls,
-      consecutiveFailures: breaker.consecutive_failures,
-      openMs: breaker.open_ms,
-      maxOpenMs: breaker.max_open_ms,
-      halfOpenProbes: breaker.half_open_probes,
-      probeTimeoutMs: breaker.probe_timeout_ms,
-    },
-    (transition) => {
-      if (transition.to === 'open') openCircuits.add(transition.deployment);
-      else openCircuits.delete(transition.deployment);
-      metrics.setCircuitState(transition.deployment, transition.to);
-      const log = transition.to === 'open' ? logger.warn : logger.info;
-      log.call(logger, `circuit ${transition.to}`, { ...transition });
-    },
-  );
-  for (const deployment of registry.deployments()) metrics.setCircuitState(deployment.id, 'closed');
-  const stats = createDeploymentStats();
-  const queues = createPriorityQueues((depth) => metrics.setQueueDepth(depth));
+  for (const deployment of registry.deployments()) {
+    metrics.setCircuitState(deployment.id, breakers.get(deployment.id).state);
+  }
   const budget = createRetryBudget(execution.retry_budget_ratio, execution.retry_budget_min);
   const executor: Executor = createExecutor({
     registry,
@@ -181,6 +177,9 @@ export function assembleGateway(services: GatewayServices): Gateway {
         });
   const deps = { ledger: services.ledger, metrics: services.metrics, stats: services.stats };
   const admission: Admission = services.admission ?? createOpenAdmission();
+  const cache = services.cache;
+  const cacheDeps = { ...deps, admission };
+  const upstreamGuard = createUpstreamGuard({ allowlist: config.security.upstream_allowlist, registry });
 
   /** Settles the request's reservation to what it really cost; exactly once per ticket. */
   function release(ticket: AdmissionTicket | undefined, settlement: Settlement): void {
@@ -195,7 +194,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
   /** The router's view of a request: sticky A/B assignment follows the virtual key when there is one. */
   function planInput(request: ChatRequest, context: RequestContext) {
     const keyId = context.caller.keyId;
-    return keyId === undefined ? request : { ...request, stickyKey: keyId };
+    // The new key first: `{ ...request, stickyKey }` (a key added after a spread) is slow in V8.
+    return keyId === undefined ? request : { stickyKey: keyId, ...request };
   }
 
   /** Cheap prompt-size estimate (4 characters a token) for quotas; real usage settles later. */
@@ -210,7 +210,12 @@ export function assembleGateway(services: GatewayServices): Gateway {
       context.priority = context.priority === undefined ? asked : Math.min(asked, context.priority);
   }
 
-  function servedBy(context: RequestContext, plan: RoutePlan, ticket: AdmissionTicket | undefined): ServedBy {
+  function servedBy(
+    context: RequestContext,
+    plan: RoutePlan,
+    ticket: AdmissionTicket | undefined,
+    cacheResult: CacheResult = 'skip',
+  ): ServedBy {
     const { model, deployment } = context.trace;
     // The executor sets both before it returns a value; their absence is a bug, not a user error.
     if (!model || !deployment) throw new GatewayError('INTERNAL', 'execution returned without a deployment');
@@ -219,6 +224,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
       deployment,
       plan,
       attempts: context.trace.attempts.length,
+      cache: cacheResult,
       ...(ticket?.headers ? { headers: ticket.headers } : {}),
     };
   }
@@ -257,8 +263,12 @@ export function assembleGateway(services: GatewayServices): Gateway {
         plan = router.plan(planInput(request, context), currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
+        const apiBase = request.routing?.apiBase;
+        if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
+        const cached = cache === undefined ? CACHE_SKIPPED : await cache.lookup(request, context, registry);
+        if (cached.hit) return cachedChat(cacheDeps, { context, request, plan, ticket, hit: cached.hit });
         const result = await executor.chat(request, plan, context);
-        const served = servedBy(context, plan, ticket);
+        const served = servedBy(context, plan, ticket, cached.status);
         // The answer's text is needed only to estimate usage the provider did not report.
         const outputText =
           result.usage.estimated === true
@@ -274,9 +284,12 @@ export function assembleGateway(services: GatewayServices): Gateway {
           httpStatus: 200,
           usage: result.usage,
           outputText,
+          cacheHit: cached.status === 'miss' ? false : undefined,
         });
         release(ticket, settlement);
-        return { ...served, result: { ...result, usage: settlement.usage }, settlement };
+        const answer = { ...result, usage: settlement.usage };
+        cached.store(answer, served, settlement.costNanos);
+        return { result: answer, settlement, ...served };
       } catch (error) {
         throw fail(context, error, request, plan, ticket);
       }
@@ -289,14 +302,17 @@ export function assembleGateway(services: GatewayServices): Gateway {
         plan = router.plan(planInput(request, context), currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
         prepare(context, request);
+        const apiBase = request.routing?.apiBase;
+        if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
+        const cached = cache === undefined ? CACHE_SKIPPED : await cache.lookup(request, context, registry);
+        if (cached.hit) return cachedStream(cacheDeps, { context, request, plan, ticket, hit: cached.hit });
         const committed = await executor.stream(request, plan, context);
-        const served = servedBy(context, plan, ticket);
+        const served = servedBy(context, plan, ticket, cached.status);
         const admitted = ticket;
         const committedPlan = plan;
         let settled: Settlement | undefined;
         return {
-          ...served,
-          parts: committed.parts,
+          parts: cached.tap(committed.parts),
           summary: committed.summary,
           finish() {
             if (settled) return settled;
@@ -311,10 +327,14 @@ export function assembleGateway(services: GatewayServices): Gateway {
               httpStatus: 200,
               ...(summary.usage ? { usage: summary.usage } : {}),
               outputText: summary.outputText,
+              cacheHit: cached.status === 'miss' ? false : undefined,
             });
             release(admitted, settled);
+            if (status === 'ok') cached.storeTapped(served, settled.usage, settled.costNanos);
             return settled;
           },
+          // Last: keys added after a spread cost V8 dearly.
+          ...served,
         };
       } catch (error) {
         throw fail(context, error, request, plan, ticket);
@@ -327,6 +347,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
       try {
         plan = router.plan({ ...request, operation: 'embeddings' }, currentSnapshot());
         ticket = await admission.admit(context, { request, plan });
+        const apiBase = request.routing?.apiBase;
+        if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
         const result = await executor.embed(request, plan, context);
         const served = servedBy(context, plan, ticket);
         // Some providers (Gemini) report no usage for embeddings: count the input then.
@@ -366,7 +388,7 @@ export function assembleGateway(services: GatewayServices): Gateway {
 
     async close() {
       checker?.stop();
-      await client.close();
+      if (services.runtime === undefined) await runtime.close();
       await admission.close?.();
       for (const close of services.closers ?? []) await close();
     },

@@ -4,8 +4,9 @@
  * who asked, what for, when it must be done, and the trace of what happened.
  */
 
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../core/uuid-v7.js';
 import type { ExecutionTrace } from '../execution/executor.js';
+import type { UpstreamOverride } from '../security/upstream-guard.js';
 import type { VirtualKey } from '../storage/admission-ports.js';
 
 export interface Caller {
@@ -30,10 +31,13 @@ export interface RequestContext {
   priority?: number;
   /** Tokens the request is expected to use, for quota-aware balancing. */
   expectedTokens?: number;
+  /** The request's own upstream (`switchyard.api_base`), once the upstream guard allowed it. */
+  upstream?: UpstreamOverride;
 }
 
+/** Time-ordered (UUID v7): the ledger's primary key then grows at its right edge, at half the cost. */
 export function newRequestId(): string {
-  return randomUUID();
+  return uuidV7();
 }
 
 export function createRequestContext(input: {

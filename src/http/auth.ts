@@ -1,31 +1,35 @@
 /**
  * @module http/auth
  * Who is calling. The key comes as `Authorization: Bearer KEY` or `x-api-key: KEY`. The master
- * key (`auth.master_key`) is compared in constant time over a hash, so neither timing nor length
- * tells anything about it, and makes the caller an admin. A virtual key (`sk-sy-…`) is looked up
- * by its hash in the key store — the one asynchronous case — and the caller becomes that key,
+ * key (`auth.master_key`) is hashed once at start; a presented key is hashed once per request and
+ * the digests compared in constant time, so neither timing nor length tells anything about it.
+ * It makes the caller an admin. A virtual key (`sk-sy-…`) is looked up by its hash in the key
+ * store — asynchronous only when its lookup is not cached — and the caller becomes that key,
  * with its project, user, limits and scope; revoked or expired, it is refused. Anything else is
- * refused with 401, never echoing what was sent.
+ * refused with 401, never echoing what was sent. Callers are frozen and reused (one per key
+ * record, one for admins): nothing downstream may change who asked.
  *
  * Without a master key the gateway is open (and says so at start): a caller without a virtual key
  * is an admin. A virtual key is still honoured there — its budget and limits apply — and a
  * revoked one still refused, so keys behave the same whether or not a master key is set.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { callerOf, isVirtualKey, type KeyService } from '../admission/virtual-keys.js';
+import {
+  callerOf,
+  digestsEqual,
+  hashVirtualKey,
+  isVirtualKey,
+  type KeyService,
+} from '../admission/virtual-keys.js';
 import { GatewayError } from '../core/errors.js';
 import type { Caller } from '../gateway/request-context.js';
+import type { VirtualKey } from '../storage/admission-ports.js';
 
 export interface Authenticator {
   readonly open: boolean;
   /** The caller, or a promise of it when a virtual key has to be looked up; throws UNAUTHORIZED. */
   authenticate(headers: IncomingHttpHeaders): Caller | Promise<Caller>;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
@@ -41,23 +45,36 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
 }
 
-const ADMIN: Caller = Object.freeze({ admin: true }) as Caller;
+const ADMIN: Caller = Object.freeze({ admin: true });
 
 export function createAuthenticator(
   masterKey: string | undefined,
-  keys?: Pick<KeyService, 'authenticate'>,
+  keys?: Pick<KeyService, 'resolve'>,
 ): Authenticator {
   const open = masterKey === undefined || masterKey === '';
-  const expected = open ? undefined : digest(masterKey);
-  const virtual = (key: string): Promise<Caller> | undefined =>
-    keys !== undefined && isVirtualKey(key) ? keys.authenticate(key).then(callerOf) : undefined;
+  const expected = open ? undefined : hashVirtualKey(masterKey);
+  // Key records are reused while their lookup is cached: one caller per record.
+  const callers = new WeakMap<VirtualKey, Caller>();
+  const callerFor = (key: VirtualKey): Caller => {
+    let caller = callers.get(key);
+    if (caller === undefined) {
+      caller = Object.freeze(callerOf(key));
+      callers.set(key, caller);
+    }
+    return caller;
+  };
+  const virtual = (key: string, digest?: string): Caller | Promise<Caller> | undefined => {
+    if (keys === undefined || !isVirtualKey(key)) return undefined;
+    const found = keys.resolve(key, digest);
+    return found instanceof Promise ? found.then(callerFor) : callerFor(found);
+  };
 
   return {
     open,
     authenticate(headers) {
       const key = presentedKey(headers);
       if (expected === undefined) {
-        return (key === undefined ? undefined : virtual(key)) ?? { ...ADMIN };
+        return (key === undefined ? undefined : virtual(key)) ?? ADMIN;
       }
       if (key === undefined) {
         throw new GatewayError(
@@ -65,8 +82,9 @@ export function createAuthenticator(
           'missing API key: send Authorization: Bearer <key> or x-api-key',
         );
       }
-      if (timingSafeEqual(digest(key), expected)) return { ...ADMIN };
-      const caller = virtual(key);
+      const digest = hashVirtualKey(key);
+      if (digestsEqual(digest, expected)) return ADMIN;
+      const caller = virtual(key, digest);
       if (caller !== undefined) return caller;
       throw new GatewayError('UNAUTHORIZED', 'invalid API key');
     },

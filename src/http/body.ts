@@ -1,7 +1,9 @@
 /**
  * @module http/body
  * Reads a JSON request body with a hard size limit: a declared Content-Length over the limit is
- * refused before any byte is read, and a chunked body is cut off as soon as it passes it. Nesting
+ * refused before any byte is read, and a chunked body is cut off as soon as it passes it. It reads
+ * with plain stream listeners into the first chunk (a small body arrives in one) or one buffer of
+ * the declared length, which costs a fraction of `for await` over the request. Nesting
  * deeper than {@link MAX_JSON_DEPTH} is refused by a byte scan before `JSON.parse`, whose recursion
  * would otherwise overflow the stack on a body of a few kilobytes of brackets.
  */
@@ -12,20 +14,70 @@ import { GatewayError } from '../core/errors.js';
 /** No legitimate request nests deeper; tool schemas stay far below this. */
 export const MAX_JSON_DEPTH = 64;
 
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limitBytes) {
-    throw tooLarge(limitBytes);
+  const expected = declared === undefined ? -1 : Number(declared);
+  if (expected > limitBytes) return Promise.reject(tooLarge(limitBytes));
+  // Plain 'data'/'end' listeners: `for await` builds an async iterator and a promise per chunk.
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    // A body in several chunks goes into one buffer of the declared size, or a list when undeclared.
+    let whole: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      const at = size;
+      size += chunk.length;
+      if (size > limitBytes || (expected >= 0 && size > expected)) {
+        stop();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else if (expected >= 0) {
+        if (whole === undefined) {
+          whole = Buffer.allocUnsafe(expected);
+          first.copy(whole, 0);
+        }
+        chunk.copy(whole, at);
+      } else {
+        chunks ??= [first];
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = () => {
+      stop();
+      try {
+        const bytes =
+          whole !== undefined
+            ? whole.subarray(0, size)
+            : chunks !== undefined
+              ? Buffer.concat(chunks, size)
+              : first;
+        resolve(parseJson(bytes));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function parseJson(bytes: Buffer | undefined): unknown {
+  if (bytes === undefined || bytes.length === 0) {
+    throw new GatewayError('INVALID_REQUEST', 'the request body is empty; send a JSON object');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) throw new GatewayError('INVALID_REQUEST', 'the request body is empty; send a JSON object');
-  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
     throw new GatewayError('INVALID_REQUEST', `the request body nests deeper than ${MAX_JSON_DEPTH} levels`, {
       details: { field: 'body', max_depth: MAX_JSON_DEPTH },

@@ -52,7 +52,19 @@ export function sendError(
   sendJson(res, error.status, redactor.value(error.toJSON()), extra);
 }
 
-/** Cost in USD with enough digits for sub-cent requests, as a header value. */
+/** Cost in USD with enough digits for sub-cent requests, as a header value (`0.0000084`, `2.0`). */
 export function formatCostHeader(costNanos: number): string {
-  return (costNanos / 1e9).toFixed(9).replace(/0+$/, '').replace(/\.$/, '.0');
+  if (!Number.isSafeInteger(costNanos) || costNanos < 0) {
+    return (costNanos / 1e9).toFixed(9).replace(/0+$/, '').replace(/\.$/, '.0');
+  }
+  // Integer arithmetic on the nano-dollars: no float formatting, no regex, on every response.
+  const whole = Math.floor(costNanos / 1e9);
+  let fraction = costNanos - whole * 1e9;
+  if (fraction === 0) return `${whole}.0`;
+  let digits = 9;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    digits--;
+  }
+  return `${whole}.${String(fraction).padStart(digits, '0')}`;
 }

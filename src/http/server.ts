@@ -5,6 +5,11 @@
  * anything thrown into the error envelope. A client that disconnects aborts its request's
  * upstream call. CORS is off unless `server.cors_origins` lists origins: only those get
  * `access-control-allow-origin` and a preflight answer, and credentials are never allowed.
+ * What it takes from the configuration (the master key, limits, CORS) it takes again after a
+ * config reload, at the first request that sees the new configuration.
+ * Every response carries `x-switchyard-request-id` (a route that creates its own request context
+ * replaces it with that context's id), and with `server.access_log` every request ends in one
+ * access-log line read from the response's final status and `x-switchyard-*` headers.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { managedAdmission } from '../admission/create-admission.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { Caller } from '../gateway/request-context.js';
+import { type Caller, newRequestId } from '../gateway/request-context.js';
+import { type AccessLog, createAccessLog } from '../observability/access-log.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import type { HttpContext, RouteDefinition } from './context.js';
 import { sendError } from './respond.js';
@@ -25,16 +31,19 @@ export interface ServerOptions {
 
 export function createRequestHandler(gateway: Gateway, options: ServerOptions = {}) {
   const matcher = createRouteMatcher(options.routes ?? ROUTES);
-  const authenticator: Authenticator = createAuthenticator(
-    gateway.config.auth.master_key,
-    managedAdmission(gateway.admission)?.keys,
-  );
-  const bodyLimitBytes = Math.floor(gateway.config.server.body_limit_mb * 1024 * 1024);
-  const requestTimeoutMs = gateway.config.server.request_timeout_ms;
   const { redactor, logger } = gateway;
-  const corsOrigins = new Set(gateway.config.server.cors_origins);
+  // Derived from the configuration once, and again only when a config reload replaced it.
+  let settings = httpSettings(gateway);
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (settings.config !== gateway.config) settings = httpSettings(gateway);
+    const { authenticator, bodyLimitBytes, requestTimeoutMs, corsOrigins, accessLog } = settings;
+    res.setHeader('x-switchyard-request-id', newRequestId());
+    let keyId: string | undefined;
+    if (accessLog !== undefined) {
+      const startedAt = performance.now();
+      res.once('close', () => logAccess(accessLog, req, res, performance.now() - startedAt, keyId));
+    }
     if (corsOrigins.size > 0 && applyCors(corsOrigins, req, res)) return;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -74,6 +83,7 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
       if (!tooLarge) req.resume();
     };
     const run = (caller: Caller) => {
+      keyId = caller.keyId;
       if (match.route.access === 'admin' && !caller.admin) {
         refuse(new GatewayError('FORBIDDEN', 'this route needs an admin key'));
         return;
@@ -108,6 +118,54 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     if (caller instanceof Promise) void caller.then(run, refuse);
     else run(caller);
   };
+}
+
+/** What the front door takes from the configuration (and from the admission built with it). */
+function httpSettings(gateway: Gateway) {
+  const { config } = gateway;
+  const authenticator: Authenticator = createAuthenticator(
+    config.auth.master_key,
+    managedAdmission(gateway.admission)?.keys,
+  );
+  return {
+    config,
+    authenticator,
+    bodyLimitBytes: Math.floor(config.server.body_limit_mb * 1024 * 1024),
+    requestTimeoutMs: config.server.request_timeout_ms,
+    corsOrigins: new Set(config.server.cors_origins),
+    accessLog: config.server.access_log ? createAccessLog(gateway.logger) : undefined,
+  };
+}
+
+/** The access-log line of a finished (or abandoned) response, from its final status and headers. */
+function logAccess(
+  log: AccessLog,
+  req: IncomingMessage,
+  res: ServerResponse,
+  durationMs: number,
+  keyId: string | undefined,
+): void {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const header = (name: string) => {
+    const value = res.getHeader(name);
+    return value === undefined ? undefined : String(value);
+  };
+  const attempts = header('x-switchyard-attempts');
+  log({
+    requestId: header('x-switchyard-request-id') ?? '',
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    status: res.statusCode,
+    durationMs,
+    model: header('x-switchyard-model'),
+    provider: header('x-switchyard-provider'),
+    keyId,
+    costUsd: header('x-switchyard-cost-usd'),
+    cache: header('x-switchyard-cache'),
+    attempts: attempts === undefined ? undefined : Number(attempts),
+    aborted: !res.writableFinished,
+  });
 }
 
 const CORS_METHODS = 'GET, POST, DELETE, OPTIONS';

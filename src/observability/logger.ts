@@ -6,7 +6,10 @@
  * child bindings pass the redactor before they are serialised (so sensitive keys are caught and
  * `Error`s become `{type, code, message}`); a line written any other way (a direct `pino` call)
  * is redacted whole just before it is written, so nothing reaches the output unredacted. Lines go to an
- * asynchronous sonic-boom destination (stdout or a file); `flush()` waits until they are written.
+ * asynchronous sonic-boom destination (stdout or a file), gathered into writes of
+ * {@link WRITE_BYTES} (or whatever came within {@link WRITE_EVERY_MS}): one write per line would
+ * cost a system call and a thread-pool round trip per request once every request logs a line.
+ * `flush()` waits until everything logged is written; pino writes the rest synchronously at exit.
  */
 
 import { type Logger as PinoLogger, pino } from 'pino';
@@ -46,7 +49,24 @@ export interface Logger {
 
 type SonicBoom = ReturnType<typeof pino.destination>;
 
+let stampedMs = -1;
+let stamp = '';
+
+/** pino's timestamp field, formatted once per millisecond however many lines share it. */
+function isoTimestamp(): string {
+  const now = Date.now();
+  if (now !== stampedMs) {
+    stampedMs = now;
+    stamp = `,"timestamp":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
+}
+
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** Lines are written once this much has gathered… */
+const WRITE_BYTES = 4096;
+/** …or this long after the first of them. */
+const WRITE_EVERY_MS = 100;
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /**
@@ -72,6 +92,8 @@ export function createLogger(options: LoggerOptions): Logger {
       mkdir: options.file !== undefined,
       // Past this much unwritten output (a stalled disk or pipe), lines are dropped, not queued.
       maxLength: MAX_BUFFERED_BYTES,
+      minLength: WRITE_BYTES,
+      periodicFlush: WRITE_EVERY_MS,
     });
     sonic.once('ready', () => {
       sonicReady = true;
@@ -88,7 +110,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: options.service ?? 'switchyard' },
       messageKey: 'message',
       nestedKey: 'details',
-      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      timestamp: isoTimestamp,
       formatters: { level: (label) => ({ level: label }) },
       hooks: { streamWrite: (line) => (state.prepared ? line : redactor.text(line)) },
     },
@@ -146,26 +168,21 @@ function wrap(
 }
 
 /**
- * sonic-boom's own `flush` returns at once when it does not buffer (minLength 0) even while a
- * write is in flight. An empty write joins the queue instead: 'drain' follows once everything
- * before it is written. Before the file is open there is nothing to join, so wait for 'ready'.
+ * sonic-boom's `flush` writes what is gathered and calls back on 'drain', once everything before
+ * it is written. Before the file is open there is nothing to flush into, so wait for 'ready'.
  */
 async function flushSonicBoom(stream: SonicBoom, isReady: () => boolean): Promise<void> {
   if (!isReady()) await once(stream, 'ready');
   await new Promise<void>((resolve, reject) => {
-    const onDrain = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (error: Error) => {
-      stream.off('drain', onDrain);
-      reject(error);
-    };
-    stream.once('drain', onDrain);
-    stream.once('error', onError);
-    stream.write('');
+    // The lines are written before the fsync that ends a flush; a pipe or a terminal cannot be
+    // fsynced (EINVAL, ENOTSUP), which is no reason to fail the flush.
+    stream.flush((error) =>
+      error && !UNSYNCABLE.has((error as NodeJS.ErrnoException).code ?? '') ? reject(error) : resolve(),
+    );
   });
 }
+
+const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EROFS']);
 
 function once(stream: SonicBoom, event: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {

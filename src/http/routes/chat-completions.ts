@@ -27,32 +27,36 @@ export function servedHeaders(
     plan: { strategy: string; reason: string };
     attempts: number;
     headers?: Record<string, string>;
+    cache?: 'hit' | 'miss' | 'skip';
   },
   costNanos?: number,
 ): Headers {
+  // A literal, then the admission's headers copied in: `{ ...served.headers, more… }` (new keys
+  // after a spread) costs V8 several µs per response.
   const headers: Headers = {
-    ...served.headers,
     'x-switchyard-route': headerSafe(served.plan.reason),
     'x-switchyard-request-id': context.requestId,
     'x-switchyard-model': served.model.name,
     'x-switchyard-provider': served.deployment.provider,
     'x-switchyard-strategy': served.plan.strategy,
     'x-switchyard-attempts': served.attempts,
-    'x-switchyard-cache': 'miss',
+    'x-switchyard-cache': served.cache ?? 'skip',
   };
   if (costNanos !== undefined) headers['x-switchyard-cost-usd'] = formatCostHeader(costNanos);
+  const extra = served.headers;
+  if (extra !== undefined) for (const name in extra) headers[name] = extra[name] as string;
   return headers;
 }
 
+/** What the decision traces' few non-ASCII characters become in a header; anything else is `?`. */
+const ASCII_FOR: Readonly<Record<string, string>> = { '→': '->', '≥': '>=', '≤': '<=', '×': 'x', '—': '-' };
+const NOT_PRINTABLE = /[^\x20-\x7e]/g;
+const asciiFor = (character: string): string => ASCII_FOR[character] ?? '?';
+
 /** A header value from free text: printable ASCII only, bounded, so no client can be confused by it. */
 export function headerSafe(text: string, max = 512): string {
-  const ascii = text
-    .replaceAll('→', '->')
-    .replaceAll('≥', '>=')
-    .replaceAll('≤', '<=')
-    .replaceAll('×', 'x')
-    .replaceAll('—', '-')
-    .replace(/[^\x20-\x7e]/g, '?');
+  // One pass over the text (it runs for every response; five replaceAll calls cost several µs).
+  const ascii = text.replace(NOT_PRINTABLE, asciiFor);
   return ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
 }
 

@@ -6,11 +6,20 @@
  * forgets lapsed reservations past their grace period, so an idle store holds no timers.
  *
  * A journal, when given, hears every change as it happens (the SQLite store persists through
- * it), and a snapshot seeds the state at start.
+ * it), and a snapshot seeds the state at start. Every operation is also offered synchronously
+ * (`local`), which is what admission uses: no promise per counter on the request path.
+ * Reservation ids are a random per-store prefix and a sequence number — unique across restarts
+ * (a persisted reservation keeps its id), and cheaper than a UUID per reservation.
  */
 
-import { randomUUID } from 'node:crypto';
-import type { CounterState, CounterStore, ReserveResult, WindowHit } from '../admission-ports.js';
+import { randomBytes } from 'node:crypto';
+import type {
+  CounterState,
+  CounterStore,
+  LocalCounterOps,
+  ReserveResult,
+  WindowHit,
+} from '../admission-ports.js';
 import { bucketStart, decideHit } from '../counter-window.js';
 
 /** Rows of a persisted counter store. */
@@ -20,13 +29,26 @@ export interface CounterSnapshot {
   windows: { key: string; windowMs: number; start: number; previous: number; current: number }[];
 }
 
+/** A rate window as the store keeps it: the same object for as long as the store lives. */
+export interface WindowState {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly start: number;
+  readonly previous: number;
+  readonly current: number;
+}
+
 /** Told about each change right after it is made, on the caller's stack: keep it cheap. */
 export interface CounterJournal {
   used(key: string, used: number): void;
   reserved(id: string, key: string, amount: number, expiresAt: number): void;
   /** The reservation is settled, released, or forgotten after its grace period. */
   removed(id: string): void;
-  window(key: string, windowMs: number, start: number, previous: number, current: number): void;
+  /**
+   * The window changed. It is the store's live object (read its values when writing, not now):
+   * a window hit a thousand times between two writes is remembered once, with no copy per hit.
+   */
+  window(window: WindowState): void;
 }
 
 export interface MemoryCounterStoreOptions {
@@ -73,7 +95,23 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
   const journal = options.journal;
   const counters = new Map<string, Counter>();
   const reservations = new Map<string, Reservation>();
+  // By counter key alone (callers pass the same key string every time, so its hash is cached):
+  // the window of the first `windowMs` a key was used with. A key used with another `windowMs`
+  // too (no caller does; the port allows it) keeps that window in `otherWindows`.
   const windows = new Map<string, Window>();
+  const otherWindows = new Map<string, Window>();
+  const windowOf = (key: string, windowMs: number): Window | undefined => {
+    const window = windows.get(key);
+    return window === undefined || window.windowMs === windowMs
+      ? window
+      : otherWindows.get(`${windowMs}\u0000${key}`);
+  };
+  const addWindow = (window: Window): void => {
+    const first = windows.get(window.key);
+    if (first === undefined) windows.set(window.key, window);
+    else if (first.windowMs !== window.windowMs)
+      otherWindows.set(`${window.windowMs}\u0000${window.key}`, window);
+  };
   let nextSweep = now() + SWEEP_EVERY_MS;
   let closed = false;
 
@@ -151,11 +189,16 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       if (expiresAt + graceMs <= at) continue;
       hold(id, counterOf(key), amount, expiresAt);
     }
-    for (const window of seed.windows) windows.set(`${window.windowMs}\u0000${window.key}`, { ...window });
+    for (const { key, windowMs, start, previous, current } of seed.windows) {
+      addWindow({ key, windowMs, start, previous, current });
+    }
   }
 
-  return {
-    async reserve(key, amount, limit, ttlMs): Promise<ReserveResult> {
+  const idPrefix = `r${randomBytes(9).toString('base64url')}-`;
+  let idSequence = 0;
+
+  const local: LocalCounterOps = {
+    reserve(key, amount, limit, ttlMs): ReserveResult {
       assertOpen();
       const at = now();
       sweep(at);
@@ -163,14 +206,14 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       lapseExpired(counter, at);
       const { used, reserved } = counter;
       if (used + reserved + amount > limit) return { ok: false, used, reserved };
-      const id = randomUUID();
+      const id = idPrefix + (++idSequence).toString(36);
       const expiresAt = at + ttlMs;
       hold(id, counter, amount, expiresAt);
       journal?.reserved(id, key, amount, expiresAt);
       return { ok: true, used, reserved, reservationId: id };
     },
 
-    async settle(reservationId, actual) {
+    settle(reservationId, actual) {
       assertOpen();
       const reservation = take(reservationId);
       if (reservation === undefined) return undefined;
@@ -182,28 +225,19 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       return stateOf(counter);
     },
 
-    async release(reservationId) {
+    release(reservationId) {
       assertOpen();
       return take(reservationId) !== undefined;
     },
 
-    async get(key) {
-      assertOpen();
-      const counter = counters.get(key);
-      if (counter === undefined) return { used: 0, reserved: 0, reservations: 0 };
-      lapseExpired(counter, now());
-      return stateOf(counter);
-    },
-
-    async hit(key, windowMs, limit, weight): Promise<WindowHit> {
+    hit(key, windowMs, limit, weight): WindowHit {
       assertOpen();
       const at = now();
       const start = bucketStart(at, windowMs);
-      const id = `${windowMs}\u0000${key}`;
-      let window = windows.get(id);
+      let window = windowOf(key, windowMs);
       if (window === undefined) {
         window = { key, windowMs, start, previous: 0, current: 0 };
-        windows.set(id, window);
+        addWindow(window);
       } else if (window.start !== start) {
         window.previous = window.start === start - windowMs ? window.current : 0;
         window.current = 0;
@@ -212,14 +246,14 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       const decision = decideHit(window.previous, window.current, at, windowMs, limit, weight);
       if (decision.allowed && weight !== 0) {
         window.current += weight;
-        journal?.window(key, windowMs, window.start, window.previous, window.current);
+        journal?.window(window);
       }
       return decision;
     },
 
-    async adjust(key, windowMs, delta, at) {
+    adjust(key, windowMs, delta, at) {
       assertOpen();
-      const window = windows.get(`${windowMs}\u0000${key}`);
+      const window = windowOf(key, windowMs);
       if (window === undefined) return;
       const bucket = bucketStart(at, windowMs);
       const current = bucketStart(now(), windowMs);
@@ -235,7 +269,32 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       } else {
         return;
       }
-      journal?.window(key, windowMs, window.start, window.previous, window.current);
+      journal?.window(window);
+    },
+  };
+
+  const store: CounterStore = {
+    async reserve(key, amount, limit, ttlMs) {
+      return local.reserve(key, amount, limit, ttlMs);
+    },
+    async settle(reservationId, actual) {
+      return local.settle(reservationId, actual);
+    },
+    async release(reservationId) {
+      return local.release(reservationId);
+    },
+    async get(key) {
+      assertOpen();
+      const counter = counters.get(key);
+      if (counter === undefined) return { used: 0, reserved: 0, reservations: 0 };
+      lapseExpired(counter, now());
+      return stateOf(counter);
+    },
+    async hit(key, windowMs, limit, weight) {
+      return local.hit(key, windowMs, limit, weight);
+    },
+    async adjust(key, windowMs, delta, at) {
+      local.adjust(key, windowMs, delta, at);
     },
 
     async close() {
@@ -245,6 +304,11 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       counters.clear();
       reservations.clear();
       windows.clear();
+      otherWindows.clear();
     },
   };
+  // Not enumerable: a wrapper built by spreading this store (`{ ...store, reserve }`) must not
+  // inherit a synchronous face that would go around its own methods.
+  Object.defineProperty(store, 'local', { value: local, enumerable: false });
+  return store;
 }

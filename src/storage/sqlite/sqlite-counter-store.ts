@@ -19,6 +19,7 @@ import {
   type CounterJournal,
   type CounterSnapshot,
   createMemoryCounterStore,
+  type WindowState,
 } from '../memory/memory-counter-store.js';
 import { type Migration, runMigrations } from './migrations.js';
 
@@ -126,7 +127,8 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
   let used = new Map<string, number>();
   let added = new Map<string, [key: string, amount: number, expiresAt: number]>();
   let removed = new Set<string>();
-  let windows = new Map<string, WindowRow>();
+  // The memory store's own window objects: their values are read when the batch is written.
+  let windows = new Set<WindowState>();
   let timer: NodeJS.Timeout | undefined;
 
   const write = db.transaction(
@@ -134,14 +136,13 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
       pendingUsed: Map<string, number>,
       pendingAdded: Map<string, [string, number, number]>,
       pendingRemoved: Set<string>,
-      pendingWindows: Map<string, WindowRow>,
+      pendingWindows: ReadonlySet<WindowState>,
     ) => {
       for (const [key, value] of pendingUsed) upsertUsed.run(key, value);
       for (const [id, [key, amount, expiresAt]] of pendingAdded)
         insertReservation.run(id, key, amount, expiresAt);
       for (const id of pendingRemoved) deleteReservation.run(id);
-      for (const w of pendingWindows.values())
-        upsertWindow.run(w.key, w.windowMs, w.start, w.previous, w.current);
+      for (const w of pendingWindows) upsertWindow.run(w.key, w.windowMs, w.start, w.previous, w.current);
     },
   );
 
@@ -152,7 +153,7 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
     used = new Map();
     added = new Map();
     removed = new Set();
-    windows = new Map();
+    windows = new Set();
     try {
       write.immediate(...batch);
     } catch (error) {
@@ -160,7 +161,7 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
       for (const [key, value] of batch[0]) if (!used.has(key)) used.set(key, value);
       for (const [id, row] of batch[1]) if (!removed.has(id)) added.set(id, row);
       for (const id of batch[2]) removed.add(id);
-      for (const [id, row] of batch[3]) if (!windows.has(id)) windows.set(id, row);
+      for (const window of batch[3]) windows.add(window);
       onError(error);
       schedule();
     }
@@ -185,8 +186,8 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
       if (!added.delete(id)) removed.add(id);
       schedule();
     },
-    window(key, windowMs, start, previous, current) {
-      windows.set(`${windowMs}\u0000${key}`, { key, windowMs, start, previous, current });
+    window(window) {
+      windows.add(window);
       schedule();
     },
   };

@@ -75,6 +75,10 @@ export function decodeRoutingOptions(value: unknown, field = 'switchyard'): Rout
       case 'tags':
         options.tags = nonEmptyNames(option, path);
         break;
+      case 'api_base':
+        // Checked against security.upstream_allowlist by the gateway, before any connection.
+        options.apiBase = expectNonEmptyString(option, path, 2048);
+        break;
       default:
         fail(path, 'unknown routing option');
     }
