@@ -130,5 +130,12 @@ export function checkConfig(config: Config): CheckResult {
   if (config.auth.master_key !== undefined && config.auth.master_key.length < 16) {
     errors.push('auth.master_key: must be at least 16 characters');
   }
+  const redisUrl = config.storage.redis_url;
+  if (config.cache.store === 'redis' && (redisUrl === undefined || redisUrl === '')) {
+    errors.push('cache.store: redis needs storage.redis_url (or use auto, memory or sqlite)');
+  }
+  if (config.cache.store === 'sqlite' && !config.storage.url.startsWith('sqlite://')) {
+    errors.push('cache.store: sqlite needs a sqlite:// storage.url (or use auto, memory or redis)');
+  }
   return { errors, warnings };
 }

@@ -142,6 +142,16 @@ describe('bad configs fail with one line per problem naming the path', () => {
       ['models.m: give either pricing or cost_per_1k_tokens, not both'],
     ],
     ['azure without a base URL', 'providers:\n  az: { type: azure, api_key: k }', ['providers.az.base_url:']],
+    [
+      'a Redis cache without Redis',
+      'cache: { enabled: true, store: redis }',
+      ['cache.store: redis needs storage.redis_url'],
+    ],
+    [
+      'a SQLite cache on PostgreSQL',
+      'storage: { url: "postgres://db/x" }\ncache: { enabled: true, store: sqlite }',
+      ['cache.store: sqlite needs a sqlite:// storage.url'],
+    ],
   ];
   for (const [name, text, expected] of cases) {
     it(name, () => {
