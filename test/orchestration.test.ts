@@ -284,6 +284,13 @@ describe('ensemble', () => {
     const record = await h.gateway.ledger.get(String(r.body.request_id));
     expect(record?.attempts).toHaveLength(3);
     expect(record?.costNanos).toBe(record!.attempts.reduce((sum, a) => sum + a.costNanos, 0));
+    // Each member is billed for what its upstream served, not the chosen member's usage.
+    const served = h.mock.invoice.slice(-3);
+    for (const attempt of record!.attempts) {
+      const entry = served.find((e) => e.model === attempt.model);
+      expect(entry, attempt.model).toBeDefined();
+      expect([attempt.inputTokens, attempt.outputTokens]).toEqual([entry!.inputTokens, entry!.outputTokens]);
+    }
   });
 
   it('does not choose a member that refused', async () => {

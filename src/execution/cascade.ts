@@ -107,9 +107,10 @@ async function runAndScore(
 
 /**
  * Puts the attempt that produced the returned answer last, where accounting looks for the
- * answering attempt (peers and escalations may have finished after it).
+ * answering attempt (peers, escalations and other ensemble members may have finished after it):
+ * it alone is billed with the usage of the returned answer.
  */
-function answeringLast(context: ExecutionContext, best: Candidate): void {
+export function answeringLast(context: ExecutionContext, best: StepAnswer): void {
   const attempts = context.trace.attempts;
   for (let i = attempts.length - 1; i >= 0; i--) {
     const a = attempts[i]!;

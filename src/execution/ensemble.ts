@@ -9,7 +9,7 @@
 import { type ChatRequest, type ChatResult, textOf } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import type { RoutePlan } from '../routing/plan.js';
-import type { StepAnswer, StepRunner } from './cascade.js';
+import { answeringLast, type StepAnswer, type StepRunner } from './cascade.js';
 import { majorityVote, scoreConfidence } from './confidence/index.js';
 import type { ExecutionContext } from './executor.js';
 
@@ -104,5 +104,6 @@ export async function runEnsemble(
   context.trace.confidence = chosen.confidence;
   context.trace.model = chosen.answer.model;
   context.trace.deployment = chosen.answer.deployment;
+  answeringLast(context, chosen.answer);
   return chosen.answer.result;
 }
