@@ -13,10 +13,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigObject } from '../src/config/load.js';
+import { createGateway } from '../src/gateway/create-gateway.js';
+import { startHttpServer } from '../src/http/server.js';
 import { type MockUpstream, startMockUpstream } from '../src/mock-upstream/server.js';
+import { defaultTestConfig } from './helpers/harness.js';
 import {
   type PrivateRedis,
   type Replica,
@@ -410,5 +415,56 @@ describe.skipIf(skip)('Redis stopped mid-load', () => {
         { timeout: 10_000, interval: 250 },
       )
       .toBe(true);
+  });
+});
+
+describe.skipIf(!REDIS_URL)('a cold Redis at start', () => {
+  it('re-seeds every budget from the ledger before admitting: a restart of Redis and the gateway does not refill a budget', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-cold-'));
+    const mock = await startMockUpstream({ profile: { output_tokens: 20 } });
+    const prefixes = [`sy-scale-${run}-cold-a:`, `sy-scale-${run}-cold-b:`];
+    const open = async (prefix: string) => {
+      const { config } = parseConfigObject({
+        ...defaultTestConfig(mock.url),
+        storage: { url: `sqlite://${join(dir, 'ledger.db')}`, redis_url: REDIS_URL, redis_prefix: prefix },
+        budgets: { total_limit_usd: 1 },
+        ledger: { flush_ms: 5 },
+        logging: { level: 'warn' },
+      });
+      const gateway = await createGateway(config, {
+        logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+      });
+      const server = await startHttpServer(gateway, { host: '127.0.0.1', port: 0 });
+      return { gateway, server };
+    };
+    const spentOf = async (url: string) => {
+      const reply = await call(url, 'GET', '/admin/budgets', '');
+      const budgets = (reply.body as { budgets: { level: string; window: string; spent_usd: number }[] })
+        .budgets;
+      return Math.round(budgets.find((b) => b.level === 'global' && b.window === 'total')!.spent_usd * 1e9);
+    };
+    try {
+      const first = await open(prefixes[0]!);
+      for (let i = 0; i < 5; i++) expect((await chat(first.server.url, '', i)).status).toBe(200);
+      await first.server.close();
+      await first.gateway.close();
+      const ledgerNanos = invoicedNanos(mock);
+      expect(ledgerNanos).toBeGreaterThan(0);
+      // Same ledger, counters in Redis under a prefix that holds nothing: Redis "lost" them.
+      const second = await open(prefixes[1]!);
+      try {
+        expect(await spentOf(second.server.url)).toBe(ledgerNanos);
+      } finally {
+        await second.server.close();
+        await second.gateway.close();
+      }
+    } finally {
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+      const redis = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
+      const keys = (await Promise.all(prefixes.map((p) => redis.keys(`${p}*`)))).flat();
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 });

@@ -44,8 +44,11 @@ export interface AdmissionStoresOptions {
   now?: () => number;
   /** Told when a write-behind batch of counters fails (it is retried), or Redis misbehaves. */
   onError?: (error: unknown) => void;
-  /** Redis holds no counters: re-seed the budgets (see the module comment). */
-  onReset?: (seed: SeedCounter, info: { atStart: boolean }) => Promise<void>;
+  /**
+   * Redis holds no counters: re-seed the budgets (see the module comment). May run before
+   * `openAdmissionStores` returns (a cold Redis at start), hence the key store is handed in.
+   */
+  onReset?: (tools: { seed: SeedCounter; keys: KeyStore }, info: { atStart: boolean }) => Promise<void>;
   /** The counters moved between Redis and the `storage.redis_down` policy. */
   onStateChange?: (state: 'redis' | 'degraded', cause?: unknown) => void;
 }
@@ -67,6 +70,7 @@ async function openKeys(
 
 async function openRedisCounters(
   storage: StorageConfig & { redis_url: string },
+  keys: KeyStore,
   options: AdmissionStoresOptions,
 ): Promise<CounterStore> {
   const [{ createRedisCounterStore }, { createFailoverCounterStore }] = await Promise.all([
@@ -82,7 +86,7 @@ async function openRedisCounters(
     ...clock,
   });
   const onReset = options.onReset;
-  const counters = await createFailoverCounterStore({
+  return createFailoverCounterStore({
     redis,
     policy: storage.redis_down,
     onError,
@@ -91,10 +95,11 @@ async function openRedisCounters(
     ...(onReset === undefined
       ? {}
       : {
-          onReset: (info: { atStart: boolean }) => onReset((key, used) => counters.seedUsed(key, used), info),
+          // The Redis store itself, not the failover one: this may run before that one exists.
+          onReset: (info: { atStart: boolean }) =>
+            onReset({ seed: (key, used) => redis.seedUsed(key, used), keys }, info),
         }),
   });
-  return counters;
 }
 
 export async function openAdmissionStores(
@@ -115,7 +120,7 @@ export async function openAdmissionStores(
   let warning: string | undefined;
   const redisUrl = storage.redis_url;
   if (redisUrl !== undefined && redisUrl !== '') {
-    counters = await openRedisCounters({ ...storage, redis_url: redisUrl }, options);
+    counters = await openRedisCounters({ ...storage, redis_url: redisUrl }, keys, options);
   } else if (db !== undefined) {
     counters = createSqliteCounterStore({
       db,

@@ -137,11 +137,11 @@ export async function createGateway(config: Config, options: CreateGatewayOption
         : logger.warn('Redis is unreachable: budgets and rate limits follow storage.redis_down', {
             error: cause,
           }),
-    onReset: async (seed, { atStart }) => {
+    onReset: async ({ seed, keys }, { atStart }) => {
       await ledger.flush();
       const now = (options.now ?? Date.now)();
       const book = createBudgetBook(budgets);
-      const result = await reseedBudgets({ seed, keys: stores.keys, book, ledger, now });
+      const result = await reseedBudgets({ seed, keys, book, ledger, now });
       logger.info(
         `budget counters re-seeded from the ledger${atStart ? ' at start' : ' after Redis lost them'}`,
         {
@@ -164,7 +164,6 @@ export async function createGateway(config: Config, options: CreateGatewayOption
 
   /** What follows the configuration, assembled around what does not: at start, and again on each reload. */
   const build = async (next: Config): Promise<Gateway> => {
-    budgets = next.budgets;
     for (const secret of secretsOf(next)) redactor.addSecret(secret);
     const simulatorUrls = await simulators.urlsFor(next);
     const { registry, warnings } = createRegistry(next, {
@@ -193,7 +192,7 @@ export async function createGateway(config: Config, options: CreateGatewayOption
       next,
       registry.deployments().map((deployment) => deployment.id),
     );
-    return assembleGateway({
+    const built = assembleGateway({
       config: next,
       registry,
       ledger,
@@ -207,6 +206,9 @@ export async function createGateway(config: Config, options: CreateGatewayOption
       ...(priors === undefined ? {} : { priors }),
       ...(cache === undefined ? {} : { cache }),
     });
+    // Only a configuration that built: a rejected reload must not change what a re-seed uses.
+    budgets = next.budgets;
+    return built;
   };
 
   let reloader: ConfigReloader | undefined;

@@ -154,7 +154,12 @@ describe.skipIf(skip)('failover counter store', () => {
 
   async function open(
     policy: Partial<RedisDownPolicy>,
-    extra: { maxPendingSettles?: number; connectWaitMs?: number } = {},
+    extra: {
+      maxPendingSettles?: number;
+      connectWaitMs?: number;
+      /** Runs after the reset is recorded (a slow or failing re-seed). */
+      onReset?: (info: { atStart: boolean }) => Promise<void>;
+    } = {},
   ): Promise<Opened> {
     const states: CounterStoreMode[] = [];
     const resets: { atStart: boolean }[] = [];
@@ -170,8 +175,9 @@ describe.skipIf(skip)('failover counter store', () => {
       policy,
       probeIntervalMs: 100,
       onStateChange: (state) => states.push(state),
-      onReset: (info) => {
+      onReset: async (info) => {
         resets.push(info);
+        await extra.onReset?.(info);
       },
       onError: (error) => errors.push(error),
       ...(extra.maxPendingSettles === undefined ? {} : { maxPendingSettles: extra.maxPendingSettles }),
@@ -225,6 +231,50 @@ describe.skipIf(skip)('failover counter store', () => {
     expect(await store.seedUsed('b', 45)).toBe(45);
     expect(store.pendingSettles()).toBe(0);
     expect(await store.reserve('b', 55, 100, MINUTE)).toMatchObject({ ok: true, used: 45, reserved: 0 });
+  });
+
+  it('a re-seed that fails leaves the loss visible: degraded, retried on the next probe until it succeeds', async () => {
+    let failures = 1;
+    const { store, resets } = await open(
+      {},
+      {
+        onReset: async ({ atStart }) => {
+          if (!atStart && failures-- > 0) throw new Error('ledger unreachable');
+        },
+      },
+    );
+    await store.reserve('b', 1, 10, MINUTE);
+    await server.kill();
+    await server.start();
+    await until(() => resets.length === 2);
+    // The failed re-seed did not hand the empty counters back to the budgets.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(store.state()).toBe('degraded');
+    expect((await store.reserve('b', 1, 10, MINUTE)).unavailable).toBe(true);
+    await until(() => store.state() === 'redis');
+    expect(resets).toEqual([{ atStart: true }, { atStart: false }, { atStart: false }]);
+  });
+
+  it('settlements made while a re-seed runs reach Redis before it is trusted again', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { store, resets } = await open(
+      { budgets: 'local' },
+      { onReset: async ({ atStart }) => (atStart ? undefined : gate) },
+    );
+    await server.kill();
+    const local = await store.reserve('b', 10, 1_000, MINUTE);
+    expect(local.ok).toBe(true);
+    await server.start();
+    await until(() => resets.length === 2);
+    // The re-seed is running: this spend is queued for Redis meanwhile.
+    await store.settle(local.reservationId!, 500);
+    release();
+    await until(() => store.state() === 'redis');
+    expect(store.pendingSettles()).toBe(0);
+    expect((await store.get('b')).used).toBe(500);
   });
 
   it('notices a restart that came back empty even when no request failed meanwhile', async () => {

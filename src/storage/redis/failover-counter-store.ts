@@ -168,11 +168,27 @@ export async function createFailoverCounterStore(
     probe.unref();
   }
 
-  async function reset(atStart: boolean): Promise<void> {
+  /** Runs the re-seed; false when it failed (the caller then keeps the loss visible and retries). */
+  async function reset(atStart: boolean): Promise<boolean> {
     try {
       await options.onReset?.({ atStart });
+      return true;
     } catch (error) {
       onError(error);
+      return false;
+    }
+  }
+
+  /** Replays what waited for Redis, in order, until nothing waits. */
+  async function drain(): Promise<void> {
+    while (pending.length > 0) {
+      try {
+        await apply(pending[0]!);
+      } catch (error) {
+        if (isRedisOutage(error)) throw error;
+        onError(error);
+      }
+      pending.shift();
     }
   }
 
@@ -200,17 +216,19 @@ export async function createFailoverCounterStore(
         knownEpoch = value;
         // Counters are unknown until re-seeded: answer by policy meanwhile.
         if (lost) degrade(new Error('Redis came back without its counters (the epoch sentinel was missing)'));
-        while (pending.length > 0) {
-          try {
-            await apply(pending[0]!);
-          } catch (error) {
-            if (isRedisOutage(error)) throw error;
-            onError(error);
+        await drain();
+        if (lost) {
+          // After the replay: seeding only raises counters, so it wins over replayed charges. A
+          // failed re-seed must not leave the empty counters trusted: forget the sentinel (the
+          // next probe, here or on another replica, finds the loss again) and stay degraded.
+          if (!(await reset(false))) {
+            await redis.forgetEpoch(value);
+            return false;
           }
-          pending.shift();
+          // What settled while the re-seed ran waited in the queue: replay it too. No await
+          // between the last check of the queue and the switch back.
+          await drain();
         }
-        // After the replay: seeding only raises counters, so it wins over replayed charges.
-        if (lost) await reset(false);
         if (mode === 'degraded' && !closed) {
           mode = 'redis';
           notify('redis');
@@ -300,7 +318,10 @@ export async function createFailoverCounterStore(
   try {
     const { value, created } = await redis.epoch();
     knownEpoch = value;
-    if (created) await reset(true);
+    if (created && !(await reset(true))) {
+      await redis.forgetEpoch(value);
+      degrade(new Error('re-seeding the counters Redis does not hold failed; retrying'));
+    }
   } catch (error) {
     if (!isRedisOutage(error)) throw error;
     degrade(error);

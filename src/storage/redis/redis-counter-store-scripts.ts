@@ -171,6 +171,12 @@ return redis.call('GET', KEYS[1]) or '0'
 `;
 
 /** KEYS: epoch. ARGV: a fresh epoch value. Returns {epoch, 1 when it was missing and is now set}. */
+/** Deletes the epoch sentinel if it still holds ARGV[1] (a re-seed after it failed: the loss must stay visible). */
+export const FORGET_EPOCH_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 export const EPOCH_SCRIPT = `
 local epoch = redis.call('GET', KEYS[1])
 if epoch then return {epoch, 0} end

@@ -31,6 +31,7 @@ import {
   ADJUST_SCRIPT,
   CHARGE_SCRIPT,
   EPOCH_SCRIPT,
+  FORGET_EPOCH_SCRIPT,
   GET_SCRIPT,
   HIT_SCRIPT,
   RESERVE_SCRIPT,
@@ -77,6 +78,8 @@ export interface RedisCounterStore extends CounterStore {
    * is true when Redis held no counters of this prefix (first start, or it lost its data).
    */
   epoch(): Promise<{ value: string; created: boolean }>;
+  /** Deletes the sentinel if it still is `value`, so that the next look finds the counters lost again. */
+  forgetEpoch(value: string): Promise<void>;
   /** Raises a counter's settled amount to at least `used` (re-seeding from the ledger); idempotent. */
   seedUsed(key: string, used: number): Promise<number>;
   /** Adds `amount` to a counter's settled amount once per `chargeId` (replays do not count twice). */
@@ -170,6 +173,7 @@ export async function createRedisCounterStore(options: RedisCounterStoreOptions)
     charge: defineScript(client, CHARGE_SCRIPT),
     seed: defineScript(client, SEED_SCRIPT),
     epoch: defineScript(client, EPOCH_SCRIPT),
+    forgetEpoch: defineScript(client, FORGET_EPOCH_SCRIPT),
   };
   let closed = false;
 
@@ -280,6 +284,11 @@ export async function createRedisCounterStore(options: RedisCounterStoreOptions)
       assertOpen();
       const [value, created] = (await scripts.epoch([`${prefix}epoch`], [randomUUID()])) as [string, number];
       return { value, created: created === 1 };
+    },
+
+    async forgetEpoch(value) {
+      assertOpen();
+      await scripts.forgetEpoch([`${prefix}epoch`], [value]);
     },
 
     async seedUsed(key, used) {
