@@ -218,6 +218,37 @@ describe('createAdmission', () => {
     await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
   });
 
+  it("refuses a verifier's peer model or a router-model target the key may not use", async () => {
+    const { admission, clock } = setup();
+    const caller = callerOf(key({ models: ['small'] }));
+    const weights = { peers: ['big'], features: [], intercept: 0, weights: [] };
+    const verified: RoutePlan = {
+      kind: 'sequence',
+      strategy: 'fallback',
+      attempts: [{ model: 'small', verifier: { task: 'qa', weights } }],
+      reason: 't',
+    };
+    expect(
+      await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: verified })),
+    ).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { model: 'big' },
+    });
+    const routed: RoutePlan = {
+      kind: 'sequence',
+      strategy: 'router-model',
+      attempts: [{ model: 'small' }],
+      classifier: { model: 'small', request: REQUEST, targets: [{ model: 'big', threshold: 0.5 }] },
+      reason: 't',
+    };
+    expect(
+      await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: routed })),
+    ).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { model: 'big' },
+    });
+  });
+
   it('gives the key’s priority to its requests', async () => {
     const { admission, clock } = setup();
     const ctx = context(callerOf(key({ priority: 7 })), clock);

@@ -135,9 +135,18 @@ export function createModelScope(registry: Registry): ModelScope {
   };
 }
 
+/** Every model the plan may call: its steps, their verifiers' peers, a router-model's classifier and targets. */
 function planSteps(plan: RoutePlan): PlannedAttempt[] {
-  if (plan.kind === 'sequence') return plan.attempts;
-  return plan.aggregator === undefined ? plan.members : [...plan.members, { model: plan.aggregator }];
+  if (plan.kind === 'parallel') {
+    return plan.aggregator === undefined ? plan.members : [...plan.members, { model: plan.aggregator }];
+  }
+  const peers = plan.attempts.flatMap((step) =>
+    (step.verifier?.weights.peers ?? []).map((model) => ({ model })),
+  );
+  const classifier = plan.classifier;
+  if (peers.length === 0 && classifier === undefined) return plan.attempts;
+  const routed = classifier === undefined ? [] : [{ model: classifier.model }, ...classifier.targets];
+  return [...plan.attempts, ...peers, ...routed.map(({ model }) => ({ model }))];
 }
 
 function budgetError(period: BudgetPeriod, result: ReserveResult, amount: number): GatewayError {

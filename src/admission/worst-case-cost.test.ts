@@ -133,3 +133,36 @@ describe('planCost', () => {
     expect(planCost(sequence(['ghost']), prompt, size, registry).worstCaseNanos).toBe(0);
   });
 });
+
+describe('planCost of models called beside the steps', () => {
+  const req = request('hello', 100);
+  const size = inputSize(req);
+  const alone = planCost(sequence(['small']), req, size, registry).worstCaseNanos;
+  const bigAlone = planCost(sequence(['big']), req, size, registry).worstCaseNanos;
+
+  it("adds a learned verifier's peer models: they answer the same prompt and are billed", () => {
+    const weights = { peers: ['big'], features: [], intercept: 0, weights: [] };
+    const plan: RoutePlan = {
+      kind: 'sequence',
+      strategy: 'fallback',
+      attempts: [{ model: 'small', verifier: { task: 'qa', weights } }],
+      reason: 'test',
+    };
+    expect(planCost(plan, req, size, registry).worstCaseNanos).toBe(alone + bigAlone);
+  });
+
+  it("adds router-model's classifier call and reserves for its dearest target", () => {
+    const plan = sequence(['small'], {
+      classifier: {
+        model: 'tiny',
+        request: request('rate this', 5),
+        targets: [
+          { model: 'small', threshold: 0 },
+          { model: 'big', threshold: 0.5 },
+        ],
+      },
+    });
+    const classify = planCost(sequence(['tiny']), request('hello', 5), size, registry).worstCaseNanos;
+    expect(planCost(plan, req, size, registry).worstCaseNanos).toBe(bigAlone + classify);
+  });
+});

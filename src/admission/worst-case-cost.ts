@@ -94,15 +94,32 @@ export function planCost(
     return { worstCaseNanos: worst, promptNanos: prompt };
   }
 
+  const full = (model: string) =>
+    cost(registry, model, input.upperBound, outputTokens(registry, model, requested));
   let dearest = 0;
   let sum = 0;
   let cheapestPrompt = Number.POSITIVE_INFINITY;
-  for (const { model } of plan.attempts) {
-    const step = cost(registry, model, input.upperBound, outputTokens(registry, model, requested));
+  for (const { model, verifier } of plan.attempts) {
+    // A learned verifier asks its peer models the same question beside the step: paid too.
+    let step = full(model);
+    for (const peer of verifier?.weights.peers ?? []) step += full(peer);
     if (step > dearest) dearest = step;
     sum += step;
     const prompt = cost(registry, model, input.estimate, 0);
     if (prompt < cheapestPrompt) cheapestPrompt = prompt;
+  }
+  // router-model: the classifier's call, then whichever target its answer picks.
+  const classifier = plan.classifier;
+  if (classifier !== undefined) {
+    for (const { model } of classifier.targets) dearest = Math.max(dearest, full(model));
+    const classify = cost(
+      registry,
+      classifier.model,
+      input.upperBound,
+      outputTokens(registry, classifier.model, classifier.request.maxTokens),
+    );
+    dearest += classify;
+    sum += classify;
   }
   let worst = plan.escalate === undefined ? dearest : sum;
   if (plan.hedgeAfterMs !== undefined) worst += dearest;
