@@ -40,4 +40,28 @@ describe('key cache across processes', () => {
     elsewhere.clearCache();
     await expect(elsewhere.authenticate(second.secret)).rejects.toThrow(/revoked/);
   });
+
+  it('a lookup that was in flight when the key was evicted does not cache the stale record', async () => {
+    const store = createMemoryKeyStore();
+    const keys = createKeyService(store, { cacheMs: 60_000 });
+    const { key, secret } = await keys.create({ name: 'k' }, { admin: true });
+    const read = store.getByHash.bind(store);
+    let hold: (() => void) | undefined;
+    store.getByHash = async (hash) => {
+      const record = await read(hash);
+      await new Promise<void>((resolve) => {
+        hold = resolve;
+      });
+      return record;
+    };
+    const pending = keys.authenticate(secret);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Another replica revokes it (the store now says so) and the bus evicts it here.
+    await store.revoke(key.id, Date.now());
+    keys.evict(key.id);
+    hold!();
+    await pending;
+    store.getByHash = read;
+    await expect(keys.authenticate(secret)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
 });

@@ -126,9 +126,12 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   const cacheMs = options.cacheMs ?? 1_000;
   // By the secret's hash: the secret itself is never kept.
   const cache = new Map<string, Cached>();
+  // Bumped by every eviction: a lookup that started before one must not cache what it read.
+  let evictions = 0;
 
   async function lookUp(hash: string, at: number): Promise<Cached | undefined> {
     let stored: StoredKey | undefined;
+    const started = evictions;
     try {
       stored = await store.getByHash(hash);
     } catch {
@@ -141,7 +144,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     const { hash: storedHash, ...key } = stored;
     const found: Cached = { key, hash: storedHash, until: at + cacheMs };
     // Only live keys are remembered, so a refusal is always decided by the store.
-    if (cacheMs > 0 && key.revokedAt === undefined) {
+    if (cacheMs > 0 && key.revokedAt === undefined && started === evictions) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(hash, found);
     }
@@ -149,6 +152,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   }
 
   function evict(id: string): void {
+    evictions++;
     for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
   }
 
@@ -221,7 +225,10 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
       return revoked;
     },
     evict,
-    clearCache: () => cache.clear(),
+    clearCache: () => {
+      evictions++;
+      cache.clear();
+    },
   };
 }
 
