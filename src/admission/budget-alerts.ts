@@ -93,6 +93,8 @@ export function createBudgetAlerts(options: BudgetAlertsOptions): BudgetAlerts {
       if (alerted.size >= MEMO_LIMIT) alerted.clear();
       alerted.add(period.counterKey);
       const claim = await counters.reserve(alertCounterKey(period), 1, 1, YEAR_MS);
+      // The shared store is unreachable: nobody could claim it, so try again on a later request.
+      if (claim.unavailable) alerted.delete(period.counterKey);
       if (!claim.ok || claim.reservationId === undefined) return;
       await counters.settle(claim.reservationId, 1);
       const event: BudgetAlertEvent = {
