@@ -15,6 +15,7 @@ import { type ManagedAdmission, managedAdmission } from '../src/admission/create
 import type { ConfigInput } from '../src/config/schema.js';
 import type { LedgerRecord } from '../src/storage/ports.js';
 import { defaultTestConfig, type Harness, startHarness } from './helpers/harness.js';
+import { readChatStream } from './helpers/openai-stream.js';
 
 const MASTER = 'sk-master-cache-test-0123456789';
 const PROMPT = 'Tell me about switchyards in a few words.';
@@ -286,18 +287,7 @@ describe('streams', () => {
           stream_options: { include_usage: true },
         })
         .withResponse();
-      let text = '';
-      let finish: string | null = null;
-      let usage: OpenAI.CompletionUsage | undefined;
-      let chunks = 0;
-      for await (const chunk of stream) {
-        chunks++;
-        const choice = chunk.choices[0];
-        if (choice?.delta.content) text += choice.delta.content;
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        if (chunk.usage) usage = chunk.usage;
-      }
-      return { text, finish, usage, chunks, cache: response.headers.get('x-switchyard-cache') };
+      return { ...(await readChatStream(stream)), cache: response.headers.get('x-switchyard-cache') };
     };
 
     const first = await ask();

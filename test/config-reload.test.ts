@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load.js';
 import { createGateway } from '../src/gateway/create-gateway.js';
 import type { Gateway } from '../src/gateway/gateway.js';
 import { startHttpServer } from '../src/http/server.js';
 import { type MockUpstream, startMockUpstream } from '../src/mock-upstream/server.js';
+import { deleteRedisKeys } from './helpers/redis.js';
 
 const MASTER = 'master-key-for-reload-tests-0123456';
 const REDIS_URL = process.env.REDIS_URL;
@@ -386,13 +386,7 @@ describe.skipIf(!REDIS_URL)('config, circuits and keys across replicas (Redis)',
     await mock?.close();
     rmSync(dir, { recursive: true, force: true });
     // Whatever the replicas wrote under the test's prefix (the counter store's bookkeeping).
-    const redis = new Redis(REDIS_URL!);
-    try {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      await redis.quit();
-    }
+    await deleteRedisKeys(REDIS_URL!, prefix);
   });
 
   it('a reload on one replica makes the others read their copy of the file, once', async () => {

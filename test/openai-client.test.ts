@@ -6,6 +6,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers/harness.js';
+import { readChatStream } from './helpers/openai-stream.js';
 
 let h: Harness;
 let client: OpenAI;
@@ -54,17 +55,7 @@ describe('openai client through the gateway', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | undefined;
-    let chunks = 0;
-    for await (const chunk of stream) {
-      chunks++;
-      const choice = chunk.choices[0];
-      if (choice?.delta.content) text += choice.delta.content;
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage, chunks } = await readChatStream(stream);
     expect(chunks).toBeGreaterThan(3);
     expect(text.length).toBeGreaterThan(10);
     expect(finish).toBe('stop');

@@ -9,6 +9,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers/harness.js';
+import { readChatStream } from './helpers/openai-stream.js';
 
 let h: Harness;
 let client: OpenAI;
@@ -162,19 +163,7 @@ describe('Ollama native protocol through the gateway', () => {
         stream_options: { include_usage: true },
       })
       .withResponse();
-    let text = '';
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | undefined;
-    let deltas = 0;
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      if (choice?.delta.content) {
-        text += choice.delta.content;
-        deltas++;
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage, deltas } = await readChatStream(stream);
     const sent = upstream();
     expect(sent.path).toBe('/api/chat');
     expect(sent.headers.accept).toBe('application/x-ndjson');

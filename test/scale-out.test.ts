@@ -22,13 +22,8 @@ import { createGateway } from '../src/gateway/create-gateway.js';
 import { startHttpServer } from '../src/http/server.js';
 import { type MockUpstream, startMockUpstream } from '../src/mock-upstream/server.js';
 import { defaultTestConfig } from './helpers/harness.js';
-import {
-  type PrivateRedis,
-  type Replica,
-  startPrivateRedis,
-  startReplica,
-  writeReplicaConfig,
-} from './helpers/replicas.js';
+import { type PrivateRedis, startPrivateRedis } from './helpers/redis.js';
+import { type Replica, startReplica, writeReplicaConfig } from './helpers/replicas.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const DATABASE_URL = process.env.DATABASE_URL;

@@ -1,8 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/load.js';
-import type { ChatResult } from '../core/chat.js';
-import { finishReason } from '../core/finish-reason.js';
+import { answerResult } from '../execution/confidence/__fixtures__/answers.js';
 import { scoreConfidence } from '../execution/confidence/index.js';
 import type { RoutePlan } from './plan.js';
 import { createRouter } from './router.js';
@@ -11,22 +10,6 @@ import { loadCustomRouters } from './strategies/custom.js';
 
 function models(plan: RoutePlan): string[] {
   return plan.kind === 'sequence' ? plan.attempts.map((a) => a.model) : plan.members.map((m) => m.model);
-}
-
-function answer(text: string): ChatResult {
-  return {
-    id: 'r',
-    model: 'm',
-    created: 0,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: [{ type: 'text', text }] },
-        finishReason: finishReason('stop'),
-      },
-    ],
-    usage: { inputTokens: 1, outputTokens: 1 },
-  };
 }
 
 describe('seed 002 examples, on the built-in default config', () => {
@@ -70,7 +53,7 @@ describe('seed 002 examples, on the built-in default config', () => {
     for (const [step, attempt] of plan.attempts.entries()) {
       tried.push(attempt.model);
       const request = { model: attempt.model, messages: [], stream: false };
-      const confidence = scoreConfidence({ request, result: answer(answers[step] ?? '') });
+      const confidence = scoreConfidence({ request, result: answerResult(answers[step] ?? '') });
       scores.push(confidence.score);
       if (confidence.score >= threshold) break;
     }

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
+import { deleteRedisKeys } from '../../test/helpers/redis.js';
 import { describeCacheStoreContract } from './cache-store.contract.js';
 import { createTestClock } from './counter-store.contract.js';
 import { createMemoryCacheStore } from './memory/memory-cache-store.js';
@@ -46,21 +46,6 @@ describeCacheStoreContract(
 
 const REDIS_URL = process.env.REDIS_URL;
 
-/** Deletes every key under a prefix: the Redis server outlives the test run. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const admin = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    admin.disconnect();
-  }
-}
-
 describeCacheStoreContract(
   'redis',
   (limits) => {
@@ -71,7 +56,7 @@ describeCacheStoreContract(
         ...store,
         async close() {
           await store.close();
-          await deleteKeys(prefix);
+          await deleteRedisKeys(REDIS_URL!, prefix);
         },
       },
       elapse: (ms) => sleep(ms),

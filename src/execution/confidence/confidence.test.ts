@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatRequest, ChatResult, LogprobToken, ResponseFormat } from '../../core/chat.js';
-import { finishReason, type UnifiedFinishReason } from '../../core/finish-reason.js';
 import { type MockUpstream, startMockUpstream } from '../../mock-upstream/server.js';
 import { createOpenAIAdapter } from '../../providers/openai/openai-adapter.js';
 import type { UpstreamTarget } from '../../providers/spec.js';
+import { answerResult } from './__fixtures__/answers.js';
 import { describeConfidence, scoreConfidence } from './index.js';
 
 function request(text: string, extra: Partial<ChatRequest> = {}): ChatRequest {
@@ -15,89 +15,67 @@ function request(text: string, extra: Partial<ChatRequest> = {}): ChatRequest {
   };
 }
 
-function result(
-  text: string,
-  options: {
-    finish?: UnifiedFinishReason;
-    logprobs?: LogprobToken[];
-    refusal?: string;
-    toolCalls?: { name: string; arguments: string }[];
-  } = {},
-): ChatResult {
-  return {
-    id: 'r',
-    model: 'm',
-    created: 0,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' ? [] : [{ type: 'text', text }],
-          ...(options.refusal === undefined ? {} : { refusal: options.refusal }),
-          ...(options.toolCalls === undefined
-            ? {}
-            : { toolCalls: options.toolCalls.map((c, i) => ({ id: `call_${i}`, ...c })) }),
-        },
-        finishReason: finishReason(options.finish ?? 'stop'),
-        ...(options.logprobs === undefined ? {} : { logprobs: options.logprobs }),
-      },
-    ],
-    usage: { inputTokens: 5, outputTokens: 5 },
-  };
-}
-
 const NORMAL = 'Paris is the capital of France. It has been the seat of government since the tenth century.';
 const logprobs = (values: number[]): LogprobToken[] =>
   values.map((logprob, i) => ({ token: `t${i}`, logprob }));
 
 describe('scoreConfidence', () => {
   it.each([
-    { name: 'a normal answer', answer: result(NORMAL), min: 0.7, max: 1 },
+    { name: 'a normal answer', answer: answerResult(NORMAL), min: 0.7, max: 1 },
     {
       name: 'a normal answer with confident logprobs',
-      answer: result(NORMAL, { logprobs: logprobs([-0.05, -0.1, -0.2]) }),
+      answer: answerResult(NORMAL, { logprobs: logprobs([-0.05, -0.1, -0.2]) }),
       min: 0.85,
       max: 1,
     },
     {
       name: 'a hedged answer',
-      answer: result("I'm not entirely sure, but I think it is Paris. I could be wrong, though."),
+      answer: answerResult("I'm not entirely sure, but I think it is Paris. I could be wrong, though."),
       min: 0.4,
       max: 0.55,
     },
-    { name: 'a refusal', answer: result("I'm sorry, but I can't help with that."), min: 0, max: 0.2 },
+    { name: 'a refusal', answer: answerResult("I'm sorry, but I can't help with that."), min: 0, max: 0.2 },
     {
       name: 'a refusal through the refusal field',
-      answer: result('', { refusal: 'I cannot assist with that request.' }),
+      answer: answerResult('', { refusal: 'I cannot assist with that request.' }),
       min: 0,
       max: 0.2,
     },
-    { name: '"I cannot help"', answer: result('I cannot help with creating malware.'), min: 0, max: 0.2 },
-    { name: '"As an AI…"', answer: result('As an AI, I do not have opinions about that.'), min: 0, max: 0.2 },
-    { name: 'an empty answer', answer: result(''), min: 0, max: 0.05 },
-    { name: 'whitespace only', answer: result('   \n '), min: 0, max: 0.05 },
+    {
+      name: '"I cannot help"',
+      answer: answerResult('I cannot help with creating malware.'),
+      min: 0,
+      max: 0.2,
+    },
+    {
+      name: '"As an AI…"',
+      answer: answerResult('As an AI, I do not have opinions about that.'),
+      min: 0,
+      max: 0.2,
+    },
+    { name: 'an empty answer', answer: answerResult(''), min: 0, max: 0.05 },
+    { name: 'whitespace only', answer: answerResult('   \n '), min: 0, max: 0.05 },
     {
       name: 'an answer cut at the length limit',
-      answer: result(NORMAL, { finish: 'length' }),
+      answer: answerResult(NORMAL, { finish: 'length' }),
       min: 0.3,
       max: 0.4,
     },
     {
       name: 'an answer the provider filtered',
-      answer: result('', { finish: 'content_filter' }),
+      answer: answerResult('', { finish: 'content_filter' }),
       min: 0,
       max: 0.1,
     },
     {
       name: 'low logprobs',
-      answer: result(NORMAL, { logprobs: logprobs([-2, -2.5, -3]) }),
+      answer: answerResult(NORMAL, { logprobs: logprobs([-2, -2.5, -3]) }),
       min: 0.2,
       max: 0.45,
     },
     {
       name: 'one "might" in a long answer barely moves it',
-      answer: result(`${NORMAL} This might change. ${NORMAL} ${NORMAL}`),
+      answer: answerResult(`${NORMAL} This might change. ${NORMAL} ${NORMAL}`),
       min: 0.7,
       max: 1,
     },
@@ -113,7 +91,7 @@ describe('scoreConfidence', () => {
   it('lists every scorer that ran, with its weight and what it saw', () => {
     const confidence = scoreConfidence({
       request: request('q'),
-      result: result("I'm not sure. It might be Paris.", { logprobs: logprobs([-1, -1]) }),
+      result: answerResult("I'm not sure. It might be Paris.", { logprobs: logprobs([-1, -1]) }),
     });
     const by = Object.fromEntries(confidence.contributions.map((c) => [c.scorer, c]));
     expect(Object.keys(by)).toEqual(['prior', 'empty', 'refusal', 'hedging', 'truncated', 'logprob']);
@@ -131,9 +109,12 @@ describe('scoreConfidence', () => {
   it('a cut the caller asked for (max_tokens) weighs less than an unasked one', () => {
     const asked = scoreConfidence({
       request: request('q', { maxTokens: 20 }),
-      result: result(NORMAL, { finish: 'length' }),
+      result: answerResult(NORMAL, { finish: 'length' }),
     });
-    const unasked = scoreConfidence({ request: request('q'), result: result(NORMAL, { finish: 'length' }) });
+    const unasked = scoreConfidence({
+      request: request('q'),
+      result: answerResult(NORMAL, { finish: 'length' }),
+    });
     expect(asked.score).toBe(0.65);
     expect(unasked.score).toBe(0.4);
   });
@@ -197,7 +178,7 @@ describe('scoreConfidence', () => {
     ])('$name → $score', ({ format, text, score }) => {
       const confidence = scoreConfidence({
         request: request('q', { responseFormat: format }),
-        result: result(text),
+        result: answerResult(text),
       });
       expect(confidence.score, describeConfidence(confidence)).toBeCloseTo(score, 3);
     });
@@ -205,7 +186,7 @@ describe('scoreConfidence', () => {
     it('names the first schema problem in the note', () => {
       const confidence = scoreConfidence({
         request: request('q', { responseFormat: schema }),
-        result: result('{"city":3}'),
+        result: answerResult('{"city":3}'),
       });
       const json = confidence.contributions.find((c) => c.scorer === 'json');
       expect(json?.note).toBe(
@@ -222,17 +203,17 @@ describe('scoreConfidence', () => {
       ];
       const good = scoreConfidence({
         request: request('q', { tools }),
-        result: result('', { toolCalls: [{ name: 'lookup', arguments: '{"q":"x"}' }] }),
+        result: answerResult('', { toolCalls: [{ name: 'lookup', arguments: '{"q":"x"}' }] }),
       });
       expect(good.score).toBeGreaterThanOrEqual(0.85);
       const bad = scoreConfidence({
         request: request('q', { tools }),
-        result: result('', { toolCalls: [{ name: 'lookup', arguments: '{}' }] }),
+        result: answerResult('', { toolCalls: [{ name: 'lookup', arguments: '{}' }] }),
       });
       expect(bad.score).toBe(0.3);
       const broken = scoreConfidence({
         request: request('q', { tools }),
-        result: result('', { toolCalls: [{ name: 'lookup', arguments: '{"q":' }] }),
+        result: answerResult('', { toolCalls: [{ name: 'lookup', arguments: '{"q":' }] }),
       });
       expect(broken.contributions.find((c) => c.scorer === 'tool_calls')?.note).toContain(
         'arguments do not parse',
@@ -244,13 +225,13 @@ describe('scoreConfidence', () => {
     it('agreeing peers raise the score, disagreeing ones lower it', () => {
       const agreeing = scoreConfidence({
         request: request('2+2?'),
-        result: result('4'),
-        peers: [result('4'), result('The answer is 4.')],
+        result: answerResult('4'),
+        peers: [answerResult('4'), answerResult('The answer is 4.')],
       });
       const disagreeing = scoreConfidence({
         request: request('2+2?'),
-        result: result('4'),
-        peers: [result('5'), result('22')],
+        result: answerResult('4'),
+        peers: [answerResult('5'), answerResult('22')],
       });
       expect(agreeing.score).toBeGreaterThan(0.9);
       expect(disagreeing.score).toBeLessThan(0.3);
@@ -261,8 +242,8 @@ describe('scoreConfidence', () => {
     });
 
     it("a judge's rating weighs most", () => {
-      const low = scoreConfidence({ request: request('q'), result: result(NORMAL) }, { judge: 0.2 });
-      const high = scoreConfidence({ request: request('q'), result: result(NORMAL) }, { judge: 1 });
+      const low = scoreConfidence({ request: request('q'), result: answerResult(NORMAL) }, { judge: 0.2 });
+      const high = scoreConfidence({ request: request('q'), result: answerResult(NORMAL) }, { judge: 1 });
       expect(low.score).toBeCloseTo((0.85 + 3 * 0.2) / 4, 3);
       expect(low.score).toBeLessThan(0.6);
       expect(high.score).toBeGreaterThan(0.95);
@@ -274,7 +255,7 @@ describe('scoreConfidence', () => {
     });
 
     it('no judge or agreement can lift a refusal over its cap', () => {
-      const refusal = result("I'm sorry, but I can't help with that.");
+      const refusal = answerResult("I'm sorry, but I can't help with that.");
       const confidence = scoreConfidence(
         { request: request('q'), result: refusal, peers: [refusal, refusal] },
         { judge: 1 },
@@ -285,7 +266,7 @@ describe('scoreConfidence', () => {
 
   it('a refusal phrase inside a long, real answer only caps it at 0.55', () => {
     const long = `As an AI, I don't have personal preferences, but here is a comparison. ${NORMAL.repeat(5)}`;
-    const confidence = scoreConfidence({ request: request('q'), result: result(long) });
+    const confidence = scoreConfidence({ request: request('q'), result: answerResult(long) });
     expect(confidence.score).toBe(0.55);
   });
 });

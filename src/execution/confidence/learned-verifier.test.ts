@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatRequest, ChatResult } from '../../core/chat.js';
-import { finishReason } from '../../core/finish-reason.js';
+import type { ChatRequest } from '../../core/chat.js';
 import type { VerifierWeights } from '../../routing/plan.js';
+import { answerResult } from './__fixtures__/answers.js';
 import { ANSWER_FEATURES, answerFeatures } from './answer-features.js';
 import { scoreConfidence } from './index.js';
 import { answerSignals, compileFeatures, compileVerifier, verifyAnswer } from './learned-verifier.js';
@@ -14,28 +14,12 @@ const request: ChatRequest = {
   ],
 };
 
-function result(text: string): ChatResult {
-  return {
-    id: 'r',
-    model: 'm',
-    created: 0,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: [{ type: 'text', text }] },
-        finishReason: finishReason('stop'),
-      },
-    ],
-    usage: { inputTokens: 1, outputTokens: 1 },
-  };
-}
-
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 describe('compileFeatures', () => {
   it('computes each named feature from the answer, the scorers and the peers', () => {
     const answer = '12 * 3 = 36, so the answer is A';
-    const confidence = scoreConfidence({ request, result: result(answer) });
+    const confidence = scoreConfidence({ request, result: answerResult(answer) });
     const signals = answerSignals({
       prompt: 'Which is larger, 12 * 3 or 35? Answer A or B.',
       answer,
@@ -89,8 +73,8 @@ describe('verifyAnswer', () => {
   it("is the logistic regression's probability on the answer's features", () => {
     const agreed = verifyAnswer(weights, {
       request,
-      result: result('B'),
-      confidence: scoreConfidence({ request, result: result('B') }),
+      result: answerResult('B'),
+      confidence: scoreConfidence({ request, result: answerResult('B') }),
       peers: new Map([['peer', 'b.']]),
     });
     expect(agreed.probability).toBeCloseTo(sigmoid(-2 + 4), 3);
@@ -98,15 +82,15 @@ describe('verifyAnswer', () => {
     expect(agreed.note).toBe('verifier P(correct) 0.881 (agrees with peer 1)');
     const disagreed = verifyAnswer(weights, {
       request,
-      result: result('A'),
-      confidence: scoreConfidence({ request, result: result('A') }),
+      result: answerResult('A'),
+      confidence: scoreConfidence({ request, result: answerResult('A') }),
       peers: new Map([['peer', 'B']]),
     });
     expect(disagreed.score).toBeCloseTo(sigmoid(-2), 12);
   });
 
   it('a red flag the verifier did not learn caps its score; one it learned does not', () => {
-    const refusal = result("I'm sorry, but I can't help with that.");
+    const refusal = answerResult("I'm sorry, but I can't help with that.");
     const confidence = scoreConfidence({ request, result: refusal });
     const capped = verifyAnswer(weights, {
       request,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../../test/helpers/redis.js';
 import type { JobQueue, JobQueueSettings } from '../job-ports.js';
 import { describeJobQueueContract } from '../job-queue.contract.js';
 import { createBullmqJobQueue } from './bullmq-job-queue.js';
@@ -8,22 +8,8 @@ import { createBullmqJobQueue } from './bullmq-job-queue.js';
 const REDIS_URL = process.env.REDIS_URL;
 const skip = REDIS_URL === undefined || REDIS_URL === '';
 
-/** Deletes every key under a prefix: the Redis server outlives the test run. */
-async function deleteKeys(prefix: string): Promise<number> {
-  const admin = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await admin.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    admin.disconnect();
-  }
-}
+/** Deletes every key of the queues under a BullMQ prefix (`prefix:…`): the Redis server outlives the test run. */
+const deleteKeys = (prefix: string) => deleteRedisKeys(REDIS_URL!, `${prefix}:`);
 
 async function openIsolated(settings: JobQueueSettings): Promise<JobQueue> {
   const prefix = `switchyard-test-${randomUUID()}`;

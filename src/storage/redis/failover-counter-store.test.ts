@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import net, { type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  deleteRedisKeys,
+  hasRedisServer,
+  type PrivateRedis,
+  startPrivateRedis,
+} from '../../../test/helpers/redis.js';
 import { createAdmission } from '../../admission/create-admission.js';
 import { ConfigError, parseConfigObject } from '../../config/load.js';
 import { isGatewayError } from '../../core/errors.js';
@@ -24,28 +26,13 @@ import {
 } from './failover-counter-store.js';
 import { createRedisCounterStore } from './redis-counter-store.js';
 
-/** Deletes every key under a prefix of the shared Redis: it outlives the test run. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const admin = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    admin.disconnect();
-  }
-}
-
 // While Redis answers, the failover store is the Redis store: the same contract holds.
 describe.skipIf(process.env.REDIS_URL === undefined || process.env.REDIS_URL === '')(
   'failover over the shared Redis',
   () => {
     const prefixes: string[] = [];
     afterAll(async () => {
-      for (const prefix of prefixes) await deleteKeys(prefix);
+      for (const prefix of prefixes) await deleteRedisKeys(process.env.REDIS_URL!, prefix);
     });
     describeCounterStoreContract('failover (Redis up)', async (clock) => {
       const prefix = `switchyard-test-${randomUUID()}:`;
@@ -57,70 +44,14 @@ describe.skipIf(process.env.REDIS_URL === undefined || process.env.REDIS_URL ===
 );
 
 // These tests start, stop, pause and empty their own redis-server, never the shared one.
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-const skip = !hasRedisServer || process.env.REDIS_URL === undefined || process.env.REDIS_URL === '';
+const skip = !hasRedisServer() || process.env.REDIS_URL === undefined || process.env.REDIS_URL === '';
 const MINUTE = 60_000;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function until(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
-/** A redis-server of this test alone, without persistence: a restart comes back empty. */
-class OwnRedis {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    await until(() => accepts(this.port));
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null) return;
-    this.child = undefined;
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
-
-  /** Keeps the connection open but answers nothing (a hung server); `resume` lets it go on. */
-  pause(): void {
-    this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.child?.kill('SIGCONT');
   }
 }
 
@@ -138,18 +69,17 @@ async function timed<T>(operation: Promise<T>): Promise<{ value: T; ms: number }
 }
 
 describe.skipIf(skip)('failover counter store', () => {
-  let server: OwnRedis;
+  let server: PrivateRedis;
   const stores: CounterStore[] = [];
 
   beforeEach(async () => {
-    server = new OwnRedis(await freePort());
-    await server.start();
+    server = await startPrivateRedis();
   });
 
   afterEach(async () => {
     server.resume();
     for (const store of stores.splice(0)) await store.close();
-    await server.kill();
+    await server.stop();
   });
 
   async function open(
@@ -201,7 +131,7 @@ describe.skipIf(skip)('failover counter store', () => {
     ];
     expect(store.state()).toBe('redis');
 
-    await server.kill();
+    await server.stop();
     const refused = await timed(store.reserve('b', 10, 100, MINUTE));
     expect(refused.value).toEqual({ ok: false, used: 30, reserved: 0, unavailable: true });
     expect(refused.ms).toBeLessThan(1_000);
@@ -244,7 +174,7 @@ describe.skipIf(skip)('failover counter store', () => {
       },
     );
     await store.reserve('b', 1, 10, MINUTE);
-    await server.kill();
+    await server.stop();
     await server.start();
     await until(() => resets.length === 2);
     // The failed re-seed did not hand the empty counters back to the budgets.
@@ -264,7 +194,7 @@ describe.skipIf(skip)('failover counter store', () => {
       { budgets: 'local' },
       { onReset: async ({ atStart }) => (atStart ? undefined : gate) },
     );
-    await server.kill();
+    await server.stop();
     const local = await store.reserve('b', 10, 1_000, MINUTE);
     expect(local.ok).toBe(true);
     await server.start();
@@ -280,7 +210,7 @@ describe.skipIf(skip)('failover counter store', () => {
   it('notices a restart that came back empty even when no request failed meanwhile', async () => {
     const { store, states, resets } = await open({});
     await store.reserve('b', 1, 10, MINUTE);
-    await server.kill();
+    await server.stop();
     await server.start();
     await until(() => resets.length === 2);
     expect(resets[1]).toEqual({ atStart: false });
@@ -343,7 +273,7 @@ describe.skipIf(skip)('failover counter store', () => {
     const held = await store.reserve('b', 10, 100, MINUTE);
     await store.settle(held.reservationId!, 60);
 
-    await server.kill();
+    await server.stop();
     // The local counter starts from the 60 Redis last reported: 50 more do not fit, 40 do.
     const refused = await timed(store.reserve('b', 50, 100, MINUTE));
     expect(refused.ms).toBeLessThan(1_000);
@@ -366,7 +296,7 @@ describe.skipIf(skip)('failover counter store', () => {
   });
 
   it('starts degraded when Redis is down at start, and joins it when it comes up', async () => {
-    await server.kill();
+    await server.stop();
     const started = performance.now();
     const { store, states, resets } = await open({ budgets: 'fail_closed' }, { connectWaitMs: 300 });
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -422,7 +352,7 @@ describe.skipIf(skip)('failover counter store', () => {
       );
     expect((await admit()).headers).toBeUndefined();
 
-    await server.kill();
+    await server.stop();
     const error = await admit().then(
       () => undefined,
       (e: unknown) => e,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../../test/helpers/redis.js';
 import { createTestClock, describeCounterStoreContract } from '../counter-store.contract.js';
 import { createMemoryCounterStore } from '../memory/memory-counter-store.js';
 import { createRedisCounterStore, type RedisCounterStore } from './redis-counter-store.js';
@@ -10,29 +11,12 @@ const skip = REDIS_URL === undefined || REDIS_URL === '';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
-/** Deletes every key under a prefix: the Redis server outlives the test run. */
-async function deleteKeys(prefix: string): Promise<number> {
-  const admin = new Redis(REDIS_URL!, { maxRetriesPerRequest: 1 });
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await admin.del(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    admin.disconnect();
-  }
-}
-
 const testPrefix = () => `switchyard-test-${randomUUID()}:`;
 
 describe.skipIf(skip)('redis counter store', () => {
   const prefixes: string[] = [];
   afterAll(async () => {
-    for (const prefix of prefixes) await deleteKeys(prefix);
+    for (const prefix of prefixes) await deleteRedisKeys(REDIS_URL!, prefix);
   });
 
   describeCounterStoreContract('redis', async (clock) => {

@@ -16,6 +16,7 @@
 import type Database from 'better-sqlite3';
 import type { CacheStore, CacheStoreLimits } from '../cache-ports.js';
 import { type CacheRow, createMemoryCacheStore } from '../memory/memory-cache-store.js';
+import { createBatchFlusher } from './batch-flusher.js';
 import { type Migration, runMigrations } from './migrations.js';
 import { openAdmissionDatabase } from './sqlite-counter-store.js';
 
@@ -79,7 +80,6 @@ export function createSqliteCacheStore(options: SqliteCacheStoreOptions): CacheS
   // run first — any change made after a clear is in `pending`, anything before it was dropped.
   let pending = new Map<string, { value: Buffer; expiresAt: number; storedAt: number } | null>();
   let cleared: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
 
   const write = db.transaction(
     (
@@ -96,29 +96,23 @@ export function createSqliteCacheStore(options: SqliteCacheStoreOptions): CacheS
     },
   );
 
-  function flush(): void {
-    timer = undefined;
-    if (pending.size === 0 && cleared.length === 0) return;
-    const batch = pending;
-    const prefixes = cleared;
-    pending = new Map();
-    cleared = [];
-    try {
-      write.immediate(batch, prefixes, now());
-    } catch (error) {
-      // Put the batch back under anything newer, to be written with the next one.
-      for (const [key, row] of batch) if (!pending.has(key)) pending.set(key, row);
+  const flusher = createBatchFlusher({
+    flushMs,
+    onError,
+    take() {
+      if (pending.size === 0 && cleared.length === 0) return undefined;
+      const batch = { rows: pending, prefixes: cleared };
+      pending = new Map();
+      cleared = [];
+      return batch;
+    },
+    write: ({ rows, prefixes }) => write.immediate(rows, prefixes, now()),
+    restore({ rows, prefixes }) {
+      for (const [key, row] of rows) if (!pending.has(key)) pending.set(key, row);
       cleared = [...prefixes, ...cleared];
-      onError(error);
-      schedule();
-    }
-  }
-
-  function schedule(): void {
-    if (timer !== undefined) return;
-    timer = setTimeout(flush, flushMs);
-    timer.unref();
-  }
+    },
+  });
+  const schedule = flusher.schedule;
 
   return createMemoryCacheStore({
     ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
@@ -142,9 +136,7 @@ export function createSqliteCacheStore(options: SqliteCacheStoreOptions): CacheS
       },
     },
     async onClose() {
-      if (timer !== undefined) clearTimeout(timer);
-      flush();
-      if (timer !== undefined) clearTimeout(timer);
+      flusher.close();
       if (owned) db.close();
     },
   });

@@ -21,6 +21,7 @@ import {
   createMemoryCounterStore,
   type WindowState,
 } from '../memory/memory-counter-store.js';
+import { createBatchFlusher } from './batch-flusher.js';
 import { type Migration, runMigrations } from './migrations.js';
 
 export const COUNTER_MIGRATIONS: readonly Migration[] = [
@@ -129,7 +130,6 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
   let removed = new Set<string>();
   // The memory store's own window objects: their values are read when the batch is written.
   let windows = new Set<WindowState>();
-  let timer: NodeJS.Timeout | undefined;
 
   const write = db.transaction(
     (
@@ -146,32 +146,27 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
     },
   );
 
-  function flush(): void {
-    timer = undefined;
-    if (used.size + added.size + removed.size + windows.size === 0) return;
-    const batch = [used, added, removed, windows] as const;
-    used = new Map();
-    added = new Map();
-    removed = new Set();
-    windows = new Set();
-    try {
-      write.immediate(...batch);
-    } catch (error) {
-      // Put the batch back under anything newer, to be written with the next one.
-      for (const [key, value] of batch[0]) if (!used.has(key)) used.set(key, value);
-      for (const [id, row] of batch[1]) if (!removed.has(id)) added.set(id, row);
-      for (const id of batch[2]) removed.add(id);
-      for (const window of batch[3]) windows.add(window);
-      onError(error);
-      schedule();
-    }
-  }
-
-  function schedule(): void {
-    if (timer !== undefined) return;
-    timer = setTimeout(flush, flushMs);
-    timer.unref();
-  }
+  const flusher = createBatchFlusher({
+    flushMs,
+    onError,
+    take() {
+      if (used.size + added.size + removed.size + windows.size === 0) return undefined;
+      const batch = [used, added, removed, windows] as const;
+      used = new Map();
+      added = new Map();
+      removed = new Set();
+      windows = new Set();
+      return batch;
+    },
+    write: (batch) => write.immediate(...batch),
+    restore([pendingUsed, pendingAdded, pendingRemoved, pendingWindows]) {
+      for (const [key, value] of pendingUsed) if (!used.has(key)) used.set(key, value);
+      for (const [id, row] of pendingAdded) if (!removed.has(id)) added.set(id, row);
+      for (const id of pendingRemoved) removed.add(id);
+      for (const window of pendingWindows) windows.add(window);
+    },
+  });
+  const schedule = flusher.schedule;
 
   const journal: CounterJournal = {
     used(key, value) {
@@ -198,9 +193,7 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
     now,
     ...(options.lapseGraceMs === undefined ? {} : { lapseGraceMs: options.lapseGraceMs }),
     async onClose() {
-      if (timer !== undefined) clearTimeout(timer);
-      flush();
-      if (timer !== undefined) clearTimeout(timer);
+      flusher.close();
       if (owned) db.close();
     },
   });
