@@ -128,6 +128,11 @@ const top = Number(values.top);
 process.stdout.write(
   `# CPU profile: ${values.target}, scenario ${scenario}, ${durationS} s\n\n` +
     `${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; ${tasksetAvailable() ? `server pinned to core ${GATEWAY_CORE}` : 'not pinned'}; load: ${scenario === 'A' ? `${loader.name}, 50 connections, ${Math.round(result.rps)} requests/s under the profiler` : `${result.waves} waves of 1,000 streams`}.\n\n` +
+    // A figure that other processes on the machine disturb less than requests/s: the main
+    // thread's busy time per request (profiler overhead included; compare like with like).
+    (scenario === 'A' && result.rps > 0
+      ? `Main thread busy per request: ${((analysis.busyPercent / 100 / result.rps) * 1e6).toFixed(1)} µs (profiler included).\n\n`
+      : '') +
     renderAnalysis(analysis, { top, title: 'Main thread: where the time went' }) +
     (threads.length > 0 ? `\n### Other threads\n\n${threads.join('\n')}\n` : '') +
     `\nProfiles kept in ${profileDir} (open them in Chrome DevTools → Performance, or speedscope).\n`,

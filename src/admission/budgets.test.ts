@@ -61,4 +61,17 @@ describe('createBudgetBook', () => {
     expect(book.key({ ...key, budgetUsd: undefined })).toEqual([]);
     expect(book.key({ ...key, budgetWindow: undefined })[0]?.window).toBe('total');
   });
+
+  it('builds a limit’s period once per period, and again when the clock leaves it either way', () => {
+    const [limit] = book.key(key);
+    const morning = budgetPeriod(limit!, Date.UTC(2026, 4, 1, 8));
+    expect(budgetPeriod(limit!, Date.UTC(2026, 4, 1, 23, 59))).toBe(morning);
+    expect(Object.isFrozen(morning)).toBe(true);
+    const next = budgetPeriod(limit!, Date.UTC(2026, 4, 2));
+    expect(next.counterKey).toBe('budget:key:key_1:daily:2026-05-02');
+    // A clock stepping back to the day before gets that day's counter, not the memo.
+    expect(budgetPeriod(limit!, Date.UTC(2026, 4, 1, 12)).counterKey).toBe(morning.counterKey);
+    const [total] = book.key({ ...key, budgetWindow: 'total' });
+    expect(budgetPeriod(total!, 0)).toBe(budgetPeriod(total!, Date.UTC(2100, 0, 1)));
+  });
 });

@@ -5,7 +5,9 @@
  * reserve its worst-case cost at every budget it spends from — all or nothing: whatever was taken
  * before a refusal is given back. At the end of the request the ticket is settled exactly once:
  * reservations become the real cost (alerting once per period past the threshold), token counts
- * are corrected to the real usage. A request that no limit applies to costs one branch.
+ * are corrected to the real usage. A request that no limit applies to costs one branch. On an
+ * in-process store (memory, SQLite written behind) every counter is taken and settled through
+ * its synchronous face (`CounterStore.local`): one step on the event loop, no promise per counter.
  */
 
 import type { Registry as MetricsRegistry } from 'prom-client';

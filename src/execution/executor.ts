@@ -300,11 +300,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
     });
   }
 
+  /**
+   * `selfTimed`: the attempt ends itself after `permit.timeoutMs ?? deployment.timeoutMs` (a
+   * buffered exchange with a timer of its own), so it takes the client's signal as it is;
+   * any other attempt gets a controller fed by the client's signal and a timer.
+   */
   async function run<T>(
     plan: RoutePlan,
     context: ExecutionContext,
     attempt: AttemptFn<T>,
     exclude: ReadonlySet<string> = new Set(),
+    selfTimed = false,
   ): Promise<T> {
     const steps = plan.kind === 'sequence' ? plan.attempts : plan.members;
     const models = steps
@@ -380,13 +386,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
             context.trace.deployment = deployment;
             stats.begin(deployment.id);
             if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
-            // An attempt bounded only by its deployment's own timeout needs nothing of its own:
-            // undici's header and body timeouts (that same timeout, set by sendUpstream) end it,
-            // and the client's signal goes to undici as it is. A tighter bound (a deadline close
-            // by, a half-open probe) gets a controller fed by the client's signal and a timer.
             const timeoutMs = permit.timeoutMs ?? deployment.timeoutMs;
-            const bounded =
-              timeoutMs < deployment.timeoutMs ? boundedSignal(context.signal, timeoutMs) : undefined;
+            const bounded = selfTimed ? undefined : boundedSignal(context.signal, timeoutMs);
             const signal = bounded?.signal ?? context.signal;
             let keepOpen = false;
             try {
@@ -554,6 +555,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     summary: StreamSummary,
     outcome: AttemptOutcome,
     permit: Permit,
+    /** Runs once the stream is over, however it ended (releases what bounded its life). */
+    onEnd: () => void,
   ): AsyncGenerator<StreamPart, void> {
     const observe = (part: StreamPart) => {
       if (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'refusal-delta') {
@@ -600,7 +603,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
       if (summary.error) outcome.error = summary.error;
       finishAttempt(outcome, permit);
       // Release the upstream connection whatever happened.
-      await upstream.return(undefined);
+      try {
+        await upstream.return(undefined);
+      } finally {
+        onEnd();
+      }
     }
   }
 
@@ -615,12 +622,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
         );
       }
       const body = { ...request, stream: false };
-      const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal) => {
+      // Self-timed (see run): the exchange ends itself after the attempt's time limit.
+      const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal, _outcome, permit) => {
         const answer = await exchangeJson(
           client,
           deployment,
           deployment.adapter.buildChatRequest(body, upstreamTarget(deployment, context.upstream)),
           signal,
+          permit.timeoutMs ?? deployment.timeoutMs,
           context.upstream,
         );
         const result = deployment.adapter.parseChatResponse(answer, deployment.target);
@@ -632,7 +641,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const answer =
         plan.hedgeAfterMs !== undefined
           ? hedged(plan, context, plan.hedgeAfterMs, attempt)
-          : run(plan, context, attempt);
+          : run(plan, context, attempt, undefined, true);
       return answer.then((result) => {
         context.trace.confidence = scoreConfidence({ request, result }).score;
         return result;
@@ -686,53 +695,69 @@ export function createExecutor(options: ExecutorOptions): Executor {
         return { model: context.trace.model, deployment: context.trace.deployment, summary, parts };
       }
       const body = { ...request, stream: true };
-      return run(plan, context, async (model, deployment, perTrySignal, outcome, permit) => {
-        const started = now();
-        // The per-try timeout bounds the wait for the first token; after commit only the
-        // request's deadline, the client and the upstream's idle timeout end the stream.
-        const streamAbort = new AbortController();
-        const streamSignal = AbortSignal.any([
-          context.signal,
-          streamAbort.signal,
-          AbortSignal.timeout(Math.max(1, context.deadline - now())),
-        ]);
-        const upstream = openUpstreamStream(client, deployment, body, streamSignal, context.upstream);
-        const buffered: StreamPart[] = [];
-        let content = false;
-        const timedOut = aborted(perTrySignal);
-        timedOut.catch(() => undefined);
-        let pending: Promise<IteratorResult<StreamPart, void>> | undefined;
-        try {
-          for (;;) {
-            pending = upstream.next();
-            const next = await Promise.race([pending, timedOut]);
-            if (next.done) break;
-            buffered.push(next.value);
-            if (next.value.type !== 'start' && next.value.type !== 'usage') content = true;
-            if (content && now() - started >= options.streamCommitMs) break;
+      // Self-timed (see run): a timer bounds the wait for the first token; after commit only
+      // the request's deadline, the client and the upstream's idle timeout end the stream. One
+      // controller per stream carries all three (no AbortSignal.any / .timeout: four signals,
+      // their weak references and a finalizer per stream, which 1,000 open streams feel).
+      return run(
+        plan,
+        context,
+        async (model, deployment, _signal, outcome, permit) => {
+          const started = now();
+          const life = boundedSignal(context.signal, Math.max(1, context.deadline - now()));
+          const upstream = openUpstreamStream(client, deployment, body, life.signal, context.upstream);
+          const buffered: StreamPart[] = [];
+          let content = false;
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(
+              () => reject(new DOMException('the attempt timed out', 'TimeoutError')),
+              permit.timeoutMs ?? deployment.timeoutMs,
+            );
+          });
+          timedOut.catch(() => undefined);
+          let pending: Promise<IteratorResult<StreamPart, void>> | undefined;
+          try {
+            for (;;) {
+              pending = upstream.next();
+              const next = await Promise.race([pending, timedOut]);
+              if (next.done) break;
+              buffered.push(next.value);
+              if (next.value.type !== 'start' && next.value.type !== 'usage') content = true;
+              if (content && now() - started >= options.streamCommitMs) break;
+            }
+          } catch (error) {
+            // The pending next() settles once the connection is torn down by the abort below.
+            pending?.catch(() => undefined);
+            life.abort();
+            life.dispose();
+            throw error;
+          } finally {
+            clearTimeout(timer);
           }
-        } catch (error) {
-          // The pending next() settles once the connection is torn down by the abort below.
-          pending?.catch(() => undefined);
-          streamAbort.abort();
-          throw error;
-        }
-        context.trace.ttftMs = now() - started;
-        if (!outcome.overridden) stats.observeLatency(deployment.id, context.trace.ttftMs);
-        const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
-        const parts = relay(buffered, upstream, context, summary, outcome, permit);
-        return { value: { model, deployment, summary, parts }, keepOpen: true };
-      });
+          context.trace.ttftMs = now() - started;
+          if (!outcome.overridden) stats.observeLatency(deployment.id, context.trace.ttftMs);
+          const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
+          const parts = relay(buffered, upstream, context, summary, outcome, permit, life.dispose);
+          return { value: { model, deployment, summary, parts }, keepOpen: true };
+        },
+        undefined,
+        true,
+      );
     },
   };
   return executor;
 }
 
 /**
- * A signal that aborts with the client's, or with a TimeoutError after `timeoutMs`: one
- * controller fed by a listener and a timer (cheaper than AbortSignal.timeout + AbortSignal.any).
+ * A signal that aborts with the client's, with a TimeoutError after `timeoutMs`, or on
+ * `abort()`: one controller fed by a listener and a timer (cheaper than AbortSignal.timeout +
+ * AbortSignal.any). `dispose()` once it is no longer needed; the timer never keeps the process up.
  */
-function boundedSignal(client: AbortSignal, timeoutMs: number): { signal: AbortSignal; dispose(): void } {
+function boundedSignal(
+  client: AbortSignal,
+  timeoutMs: number,
+): { signal: AbortSignal; abort(): void; dispose(): void } {
   const controller = new AbortController();
   const onClientAbort = () => controller.abort(client.reason);
   client.addEventListener('abort', onClientAbort, { once: true });
@@ -740,19 +765,13 @@ function boundedSignal(client: AbortSignal, timeoutMs: number): { signal: AbortS
     () => controller.abort(new DOMException('the attempt timed out', 'TimeoutError')),
     timeoutMs,
   );
+  timer.unref();
   return {
     signal: controller.signal,
+    abort: () => controller.abort(),
     dispose() {
       clearTimeout(timer);
       client.removeEventListener('abort', onClientAbort);
     },
   };
-}
-
-/** A promise that rejects when the signal aborts (never resolves otherwise). */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }

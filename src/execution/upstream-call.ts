@@ -111,19 +111,22 @@ function statusError(
 
 /**
  * A non-streamed call: sends the request and reads the whole answer as JSON in one exchange
- * (no response stream), with the same errors as `sendUpstream` + `readJson`.
+ * (no response stream), with the same errors as `sendUpstream` + `readJson`. It ends itself
+ * with a TimeoutError after `timeoutMs`, as a per-attempt controller would.
  */
 export async function exchangeJson(
   client: UpstreamClient,
   deployment: Deployment,
   httpRequest: HttpRequest,
   signal: AbortSignal,
+  timeoutMs: number,
   override?: UpstreamOverride,
 ): Promise<unknown> {
   let response: BufferedResponse;
   try {
     response = await client.exchange(httpRequest, {
       signal,
+      timeoutMs,
       headersTimeoutMs: deployment.timeoutMs,
       bodyTimeoutMs: deployment.timeoutMs,
       ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),

@@ -24,6 +24,8 @@ export interface SendOptions {
   headersTimeoutMs: number;
   /** Time allowed between two body chunks. */
   bodyTimeoutMs: number;
+  /** `exchange` only: time allowed for the whole exchange, after which it fails with a TimeoutError. */
+  timeoutMs?: number;
   /** Connect only to these addresses (checked by the upstream guard) instead of resolving the origin's host. */
   pinnedAddresses?: readonly ResolvedAddress[];
 }
@@ -146,7 +148,8 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
 
 /**
  * One request whose answer is gathered into a buffer. The signal aborts it at any point (before
- * it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`.
+ * it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`,
+ * and `timeoutMs` the whole of it: one timer, where a controller per call would cost several.
  */
 function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promise<BufferedResponse> {
   return new Promise<BufferedResponse>((resolve, reject) => {
@@ -160,12 +163,26 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
     let headers: IncomingHttpHeaders = {};
     let first: Buffer | undefined;
     let rest: Buffer[] | undefined;
-    const onAbort = () => controller?.abort(signal?.reason);
+    /** Why the exchange was ended from this side before it reached a connection, if it was. */
+    let ended: unknown;
+    const end = (reason: unknown) => {
+      ended ??= reason;
+      controller?.abort(reason as Error);
+    };
+    const onAbort = () => end(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => end(new DOMException('the attempt timed out', 'TimeoutError')), options.timeoutMs);
+    const settle = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+    };
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(started) {
         controller = started;
-        if (signal?.aborted) started.abort(signal.reason);
+        if (ended !== undefined) started.abort(ended as Error);
       },
       onResponseStart(_controller, status, responseHeaders) {
         // 1xx answers are interim: the final status and headers follow.
@@ -175,15 +192,16 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
       },
       onResponseData(_controller, chunk) {
         if (first === undefined) first = chunk;
-        else (rest ??= [first]).push(chunk);
+        else if (rest === undefined) rest = [first, chunk];
+        else rest.push(chunk);
       },
       onResponseEnd() {
-        signal?.removeEventListener('abort', onAbort);
+        settle();
         const body = rest !== undefined ? Buffer.concat(rest) : (first ?? Buffer.alloc(0));
         resolve({ statusCode, headers, body });
       },
       onResponseError(_controller, error) {
-        signal?.removeEventListener('abort', onAbort);
+        settle();
         reject(error);
       },
     };

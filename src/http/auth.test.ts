@@ -63,4 +63,29 @@ describe('createAuthenticator', () => {
     await keys.revoke(key.id);
     expect(await outcome(() => auth.authenticate({ 'x-api-key': secret }))).toMatch(/revoked/);
   });
+
+  it('answers a known virtual key synchronously, with one frozen caller per key, until it lapses', async () => {
+    let now = 1_000_000;
+    const keys = createKeyService(createMemoryKeyStore(), { now: () => now, cacheMs: 1_000 });
+    const { key, secret } = await keys.create({ name: 'bot', expiresAt: now + 500 }, { admin: true });
+    const auth = createAuthenticator(MASTER, keys);
+    const headers = { authorization: `Bearer ${secret}` };
+    // The first request asks the store; the next ones within cacheMs are answered on the spot.
+    const first = auth.authenticate(headers);
+    expect(first).toBeInstanceOf(Promise);
+    const caller = await first;
+    const second = auth.authenticate(headers);
+    expect(second).toBe(caller);
+    expect(Object.isFrozen(second)).toBe(true);
+    expect(caller).toMatchObject({ keyId: key.id, admin: false });
+    // A cached key is still checked for expiry on every request.
+    now += 499;
+    expect(auth.authenticate(headers)).toBe(caller);
+    now += 1;
+    expect(await outcome(() => auth.authenticate(headers))).toMatch(/expired/);
+    // The master key never touches the store, and its caller is shared and frozen too.
+    const admin = auth.authenticate({ 'x-api-key': MASTER });
+    expect(admin).toEqual({ admin: true });
+    expect(Object.isFrozen(admin)).toBe(true);
+  });
 });

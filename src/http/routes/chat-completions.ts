@@ -124,7 +124,10 @@ async function writeStream(
     for await (const part of outcome.parts) {
       if (part.type === 'usage') continue; // written once settled, with the gateway's final numbers
       const text = encoder.encode(part);
-      if (text !== '') await writeChunk(res, text);
+      if (text === '') continue;
+      // Only a full socket buffer is waited for: `await undefined` would still cost a turn per token.
+      const drained = writeChunk(res, text);
+      if (drained) await drained;
     }
     const settlement = outcome.finish();
     if (outcome.summary.status === 'ok') {
