@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../core/errors.js';
 import { readJsonBody } from './body.js';
@@ -91,5 +92,41 @@ describe('readJsonBody', () => {
     expect(await send([])).toEqual({ code: 'INVALID_REQUEST' });
     expect(await send(['{"model":'])).toEqual({ code: 'INVALID_REQUEST' });
     expect(await send([`${'['.repeat(65)}${']'.repeat(65)}`])).toEqual({ code: 'INVALID_REQUEST' });
+  });
+});
+
+describe('readJsonBody when the client hangs up', () => {
+  /** Starts reading `delayMs` after the request arrived; says how the read ended (or that it hung). */
+  function outcome(delayMs: number, sent: string): Promise<string> {
+    return new Promise<string>((resolve) => {
+      const server = createServer((req) => {
+        setTimeout(() => {
+          const hung = setTimeout(() => finish('hung'), 1_500);
+          const finish = (what: string) => {
+            clearTimeout(hung);
+            server.close();
+            resolve(what);
+          };
+          readJsonBody(req, LIMIT).then(
+            () => finish('resolved'),
+            (error: NodeJS.ErrnoException) => finish(`rejected ${error.code}`),
+          );
+        }, delayMs);
+      });
+      void listen(server).then((port) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${sent}`);
+          setTimeout(() => socket.destroy(), 20);
+        });
+        socket.on('error', () => {});
+      });
+    });
+  }
+
+  it('rejects, never hangs, whether the hang-up comes while reading or before reading started', async () => {
+    expect(await outcome(0, '{"a":')).toBe('rejected ECONNRESET');
+    // Reading starts late (authentication waited on the key store) and finds the client gone.
+    expect(await outcome(100, '{"a":')).toBe('rejected ECONNRESET');
+    expect(await outcome(100, '')).toBe('rejected ECONNRESET');
   });
 });

@@ -29,6 +29,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       const at = size;
@@ -68,9 +69,27 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<
       stop();
       reject(error);
     };
+    // A client that hangs up before the body is complete: 'close' without 'end' (and no 'error'
+    // when nobody was listening yet, e.g. while authentication waited on the key store).
+    const onClose = () => {
+      if (req.complete) return;
+      stop();
+      reject(aborted());
+    };
+    if (req.destroyed && !req.complete) {
+      reject(aborted());
+      return;
+    }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+function aborted(): Error {
+  return Object.assign(new Error('the client closed the connection before the request body was complete'), {
+    code: 'ECONNRESET',
   });
 }
 
