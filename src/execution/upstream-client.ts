@@ -15,6 +15,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import { GatewayError } from '../core/errors.js';
 import type { HttpRequest } from '../providers/spec.js';
 import type { ResolvedAddress } from '../security/upstream-guard.js';
 
@@ -28,7 +29,14 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Connect only to these addresses (checked by the upstream guard) instead of resolving the origin's host. */
   pinnedAddresses?: readonly ResolvedAddress[];
+  /** `exchange` only: most bytes of a 2xx answer to hold (default 256 MiB); past it the exchange fails. */
+  maxBodyBytes?: number;
 }
+
+/** What `exchange` holds of a successful answer at most: far above any real completion or embedding batch. */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+/** What it keeps of an error answer (3xx and up): enough for any provider's error JSON. */
+export const MAX_ERROR_ANSWER_BYTES = 64 * 1024;
 
 /** A whole answer, read to its end. */
 export interface BufferedResponse {
@@ -163,6 +171,8 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
     let headers: IncomingHttpHeaders = {};
     let first: Buffer | undefined;
     let rest: Buffer[] | undefined;
+    let size = 0;
+    const maxBody = options.maxBodyBytes ?? MAX_ANSWER_BYTES;
     /** Why the exchange was ended from this side before it reached a connection, if it was. */
     let ended: unknown;
     const end = (reason: unknown) => {
@@ -191,6 +201,20 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
         headers = responseHeaders;
       },
       onResponseData(_controller, chunk) {
+        size += chunk.length;
+        if (statusCode >= 300 && size > MAX_ERROR_ANSWER_BYTES) return; // read on, keep the start
+        if (size > maxBody) {
+          end(
+            new GatewayError(
+              'INVALID_RESPONSE',
+              `the upstream's answer passed ${maxBody} bytes; it was cut off`,
+              {
+                details: { limit_bytes: maxBody },
+              },
+            ),
+          );
+          return;
+        }
         if (first === undefined) first = chunk;
         else if (rest === undefined) rest = [first, chunk];
         else rest.push(chunk);

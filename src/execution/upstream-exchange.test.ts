@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpstreamClient } from './upstream-client.js';
+import { createUpstreamClient, MAX_ERROR_ANSWER_BYTES } from './upstream-client.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
@@ -41,6 +41,15 @@ describe('upstream client: exchange (a whole answer in one buffer)', () => {
           clearInterval(drip);
           if (!res.writableFinished) closedEarly++;
         });
+      } else if (req.url === '/huge' || req.url === '/huge-error') {
+        // 200 KB of JSON-ish bytes, in 8 KB writes.
+        res.writeHead(req.url === '/huge' ? 200 : 500, { 'content-type': 'application/json' });
+        const block = 'x'.repeat(8 * 1024);
+        for (let i = 0; i < 25 && !res.destroyed; i++) {
+          res.write(block);
+          await tick();
+        }
+        res.end();
       } else if (req.url === '/empty') {
         res.writeHead(204);
         res.end();
@@ -119,6 +128,19 @@ describe('upstream client: exchange (a whole answer in one buffer)', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
     for (let i = 0; i < 100 && closedEarly === before; i++) await tick();
     expect(closedEarly).toBe(before + 1);
+  });
+
+  it('bounds what it holds: an answer past maxBodyBytes fails as INVALID_RESPONSE, an error answer keeps its first 64 KB', async () => {
+    const error = await client
+      .exchange(request('/huge', '{}'), { ...timeouts, maxBodyBytes: 100 * 1024 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_RESPONSE', details: { limit_bytes: 100 * 1024 } });
+    const refused = await client.exchange(request('/huge-error', '{}'), timeouts);
+    expect(refused.statusCode).toBe(500);
+    expect(refused.body.length).toBe(MAX_ERROR_ANSWER_BYTES);
+    // Within the limit the whole answer comes back.
+    const whole = await client.exchange(request('/huge', '{}'), timeouts);
+    expect(whole.body.length).toBe(200 * 1024);
   });
 
   it('gives up after the headers timeout', async () => {
