@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultTestConfig, type Harness, startHarness } from '../../test/helpers/harness.js';
+import { deleteRedisKeys } from '../../test/helpers/redis.js';
 import {
   KeysCommandError,
   localKeysClient,
@@ -160,6 +161,35 @@ describe.skipIf(!process.env.DATABASE_URL)('switchyard keys on PostgreSQL (DATAB
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
+    }
+  });
+});
+
+describe.skipIf(!process.env.REDIS_URL)('switchyard keys revoke with Redis (REDIS_URL)', () => {
+  it('announces the revocation: a gateway sharing Redis refuses the key at once, not after key_cache_ms', async () => {
+    const prefix = `sy-cli-keys-${process.pid}-${Math.random().toString(36).slice(2, 8)}:`;
+    const h = await startHarness({
+      config: (mockUrl) => ({
+        ...defaultTestConfig(mockUrl),
+        auth: { master_key: MASTER, key_cache_ms: 30_000 },
+        storage: { redis_url: process.env.REDIS_URL, redis_prefix: prefix },
+      }),
+    });
+    harness = h;
+    try {
+      const created = await runKeysCreate({ url: h.url, apiKey: MASTER, name: 'bus' }, () => {});
+      expect((await chat(h, created.key)).status).toBe(200);
+      const local = await localKeysClient(`sqlite://${join(h.dir, 'ledger.db')}`, {
+        redisUrl: process.env.REDIS_URL,
+        redisPrefix: prefix,
+      });
+      await local.revoke(created.id);
+      await local.close();
+      const revokedAt = Date.now();
+      while ((await chat(h, created.key)).status === 200) await sleep(25);
+      expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    } finally {
+      await deleteRedisKeys(process.env.REDIS_URL!, prefix);
     }
   });
 });

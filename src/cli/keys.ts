@@ -3,8 +3,9 @@
  * `switchyard keys create|list|revoke`: virtual keys, either on a running gateway (`--url`, with
  * the master key or an admin key from `--api-key` or the environment) through the admin API, or
  * in-process on the SQLite or PostgreSQL database the configuration names — the one the gateway
- * reads, which refuses a key revoked here within `auth.key_cache_ms` (a second by default; at
- * once when revoked through its own admin API, on every replica that shares Redis). In-process the CLI acts with the master key's
+ * reads. A key revoked here is refused at once by every gateway that shares `storage.redis_url`
+ * (the revocation is announced on the replica bus), else within `auth.key_cache_ms` (a second by
+ * default). In-process the CLI acts with the master key's
  * authority (the keys are recorded as created by `cli`).
  */
 
@@ -101,8 +102,34 @@ async function openKeyStore(storageUrl: string): Promise<KeyStore> {
   return createSqliteKeyStore({ path });
 }
 
+/** Where running gateways listen for key changes: `storage.redis_url` and `storage.redis_prefix`. */
+export interface ReplicaBusAddress {
+  redisUrl?: string | undefined;
+  redisPrefix?: string | undefined;
+}
+
+/** Tells the gateways sharing Redis that a key was revoked, so that they drop their cached lookup now. */
+async function announceRevocation(bus: ReplicaBusAddress, id: string): Promise<void> {
+  if (bus.redisUrl === undefined || bus.redisUrl === '') return;
+  const { createRedisBus } = await import('../storage/redis/redis-bus.js');
+  const replicaBus = await createRedisBus({
+    url: bus.redisUrl,
+    ...(bus.redisPrefix === undefined ? {} : { prefix: bus.redisPrefix }),
+    connectTimeoutMs: 2_000,
+  });
+  try {
+    await replicaBus.publish('keys', { id, change: 'revoked' });
+  } catch {
+    process.stderr.write(
+      `warning: could not tell running gateways through Redis; they refuse the key within auth.key_cache_ms\n`,
+    );
+  } finally {
+    await replicaBus.close();
+  }
+}
+
 /** Works on the key store the configuration's `storage.url` names. */
-export async function localKeysClient(storageUrl: string): Promise<KeysClient> {
+export async function localKeysClient(storageUrl: string, bus: ReplicaBusAddress = {}): Promise<KeysClient> {
   const store = await openKeyStore(storageUrl);
   const keys = createKeyService(store, { cacheMs: 0 });
   return {
@@ -117,6 +144,7 @@ export async function localKeysClient(storageUrl: string): Promise<KeysClient> {
     async revoke(id) {
       const key = await keys.revoke(id);
       if (key === undefined) throw new KeysCommandError(`no key ${id}`);
+      await announceRevocation(bus, key.id);
       return { id: key.id, revoked_at: new Date(key.revokedAt ?? 0).toISOString() };
     },
     close: () => store.close(),
@@ -125,7 +153,8 @@ export async function localKeysClient(storageUrl: string): Promise<KeysClient> {
 
 function clientFor(options: KeysClientOptions): Promise<KeysClient> | KeysClient {
   if (options.url) return remoteKeysClient(options.url, options.apiKey ?? clientApiKey());
-  return localKeysClient(loadOrExit(options.config).config.storage.url);
+  const { storage } = loadOrExit(options.config).config;
+  return localKeysClient(storage.url, { redisUrl: storage.redis_url, redisPrefix: storage.redis_prefix });
 }
 
 function number(value: string | undefined, flag: string): number | undefined {
