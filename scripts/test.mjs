@@ -52,8 +52,12 @@ for (const service of services) {
   }
 }
 
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// SWITCHYARD_TEST_SKIP_BUILD=1: dist/ is already built (the runner's own test, which must not
+// rewrite dist/ under the other tests running beside it).
+if (process.env.SWITCHYARD_TEST_SKIP_BUILD !== '1') {
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const reportDir = mkdtempSync(join(tmpdir(), 'switchyard-vitest-'));
 const report = join(reportDir, 'report.json');
