@@ -18,6 +18,8 @@ export interface HttpContext {
   params: Readonly<Record<string, string>>;
   gateway: Gateway;
   caller: Caller;
+  /** The id the server gave this request (already in `x-switchyard-request-id`); the request context reuses it. */
+  requestId: string;
   /** Aborted when the client disconnects before the response is complete. */
   signal: AbortSignal;
   bodyLimitBytes: number;

@@ -7,8 +7,8 @@
  * `access-control-allow-origin` and a preflight answer, and credentials are never allowed.
  * What it takes from the configuration (the master key, limits, CORS) it takes again after a
  * config reload, at the first request that sees the new configuration.
- * Every response carries `x-switchyard-request-id` (a route that creates its own request context
- * replaces it with that context's id), and with `server.access_log` every request ends in one
+ * Every response carries `x-switchyard-request-id`, the id the request's context and ledger
+ * record use too, and with `server.access_log` every request ends in one
  * access-log line read from the response's final status and `x-switchyard-*` headers.
  */
 
@@ -38,7 +38,8 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     if (settings.config !== gateway.config) settings = httpSettings(gateway);
     const { authenticator, bodyLimitBytes, requestTimeoutMs, corsOrigins, accessLog } = settings;
-    res.setHeader('x-switchyard-request-id', newRequestId());
+    const requestId = newRequestId();
+    res.setHeader('x-switchyard-request-id', requestId);
     let keyId: string | undefined;
     if (accessLog !== undefined) {
       const startedAt = performance.now();
@@ -96,6 +97,7 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
         params: match.params,
         gateway,
         caller,
+        requestId,
         signal: controller.signal,
         bodyLimitBytes,
         requestTimeoutMs,

@@ -71,6 +71,7 @@ export async function readChatRequest(http: HttpContext): Promise<ChatRequest> {
 
 export function newContext(http: HttpContext, endpoint: string): RequestContext {
   return createRequestContext({
+    requestId: http.requestId,
     endpoint,
     timeoutMs: http.requestTimeoutMs,
     signal: http.signal,
