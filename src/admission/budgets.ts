@@ -156,7 +156,7 @@ export function budgetPeriod(limit: BudgetLimit, at: number): BudgetPeriod {
     resetsAt,
   });
   periods.set(limit, {
-    from: periodStart(limit.window, at),
+    from: periodStartOf(limit.window, at),
     until: resetsAt ?? Number.POSITIVE_INFINITY,
     period: built,
   });
@@ -164,7 +164,7 @@ export function budgetPeriod(limit: BudgetLimit, at: number): BudgetPeriod {
 }
 
 /** When the UTC period `at` falls in began (the earliest time for a total budget). */
-function periodStart(window: BudgetWindow, at: number): number {
+export function periodStartOf(window: BudgetWindow, at: number): number {
   if (window === 'total') return Number.NEGATIVE_INFINITY;
   const date = new Date(at);
   const year = date.getUTCFullYear();

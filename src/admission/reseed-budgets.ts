@@ -12,7 +12,13 @@
 
 import type { BudgetWindow, KeyStore } from '../storage/admission-ports.js';
 import type { Ledger, UsageDimension, UsageRow } from '../storage/ports.js';
-import { type BudgetBook, type BudgetLevel, type BudgetLimit, budgetPeriod } from './budgets.js';
+import {
+  type BudgetBook,
+  type BudgetLevel,
+  type BudgetLimit,
+  budgetPeriod,
+  periodStartOf,
+} from './budgets.js';
 
 export interface ReseedInput {
   /** Raises a counter's settled amount to at least `used` (the failover store's `seedUsed`). */
@@ -36,12 +42,9 @@ const DIMENSION: Record<Exclude<BudgetLevel, 'global'>, UsageDimension> = {
   user: 'user',
 };
 
-/** First millisecond of the UTC period of `window` that `at` falls in (0 for total budgets). */
+/** Where the ledger sum of a budget's current period starts: the period's start, 0 for total budgets. */
 export function periodStart(window: BudgetWindow, at: number): number {
-  if (window === 'total') return 0;
-  const date = new Date(at);
-  const day = window === 'daily' ? date.getUTCDate() : 1;
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), day);
+  return Math.max(0, periodStartOf(window, at));
 }
 
 /** Every budget limit that has a counter: the configured ones and those of live keys. */
