@@ -24,6 +24,7 @@ import {
   expectStringArray,
   fail,
   isAbsent,
+  isIdentifierName,
   isRecord,
 } from '../openai/field-checks.js';
 import { decodeAnthropicMessages, decodeSystem } from './decode-anthropic-messages.js';
@@ -31,6 +32,7 @@ import { decodeAnthropicMessages, decodeSystem } from './decode-anthropic-messag
 const MAX_MODEL_CHARS = 256;
 const MAX_OUTPUT_TOKENS = 1_000_000;
 const MAX_TOOLS = 512;
+const MAX_TOOL_NAME_CHARS = 128;
 const MAX_STOP_SEQUENCES = 64;
 const MIN_THINKING_BUDGET = 1024;
 
@@ -38,21 +40,6 @@ const MIN_THINKING_BUDGET = 1024;
 const IGNORED_FIELDS = new Set(['service_tier', 'inference_geo', 'speed']);
 const UNSUPPORTED_FIELDS = new Set(['container', 'mcp_servers', 'context_management']);
 const EFFORTS = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
-
-function isToolName(name: string): boolean {
-  if (name.length === 0 || name.length > 128) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const ok =
-      (c >= 48 && c <= 57) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 97 && c <= 122) ||
-      c === 95 /* _ */ ||
-      c === 45; /* - */
-    if (!ok) return false;
-  }
-  return true;
-}
 
 function decodeTools(value: unknown): ToolDefinition[] {
   if (!Array.isArray(value)) fail('tools', 'expected an array of tools');
@@ -69,7 +56,7 @@ function decodeTools(value: unknown): ToolDefinition[] {
       );
     }
     const name = expectString(tool.name, `${path}.name`);
-    if (!isToolName(name))
+    if (!isIdentifierName(name, MAX_TOOL_NAME_CHARS))
       fail(`${path}.name`, 'must be 1-128 characters of letters, digits, underscores and dashes');
     if (!isRecord(tool.input_schema)) fail(`${path}.input_schema`, 'expected a JSON Schema object');
     const definition: ToolDefinition = { name, parameters: tool.input_schema };

@@ -66,9 +66,9 @@ export function expectStringArray(value: unknown, field: string, maxItems: numbe
   return value as string[];
 }
 
-/** Tool and schema names as OpenAI accepts them: `^[a-zA-Z0-9_-]{1,64}$`. */
-export function isIdentifierName(name: string): boolean {
-  if (name.length === 0 || name.length > 64) return false;
+/** Tool and schema names: `^[a-zA-Z0-9_-]{1,maxLength}$` (OpenAI allows 64 characters, Anthropic 128). */
+export function isIdentifierName(name: string, maxLength = 64): boolean {
+  if (name.length === 0 || name.length > maxLength) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     const ok =
