@@ -8,6 +8,7 @@
  */
 
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/chat.js';
+import { UPSTREAM_TARGETING_FIELDS } from '../../core/upstream-fields.js';
 import type { HttpRequest, UpstreamTarget } from '../spec.js';
 import { convertToOpenAIChatMessages } from './convert-to-openai-chat-messages.js';
 import type {
@@ -27,20 +28,7 @@ const ADAPTER_OWNED = new Set([
   'max_tokens',
   'max_completion_tokens',
   // Fields that could re-target or re-credential the call (the ingress drops them too).
-  'api_base',
-  'base_url',
-  'api_key',
-  'api_version',
-  'custom_llm_provider',
-  'organization',
-  'headers',
-  'extra_headers',
-  'extra_body',
-  'deployment_id',
-  'url',
-  'endpoint',
-  // Assigning it would set the body's prototype instead of a field.
-  '__proto__',
+  ...UPSTREAM_TARGETING_FIELDS,
 ]);
 
 export function toOpenAITools(tools: readonly ToolDefinition[]): OpenAIFunctionTool[] {

@@ -9,6 +9,7 @@
  */
 
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../../core/chat.js';
+import { UPSTREAM_TARGETING_FIELDS } from '../../../core/upstream-fields.js';
 import { decodeMessages } from './decode-chat-messages.js';
 import { decodeRoutingOptions } from './decode-routing-options.js';
 import {
@@ -30,21 +31,7 @@ const MAX_OUTPUT_TOKENS = 1_000_000;
 const MAX_MODEL_CHARS = 256;
 
 /** Fields that could redirect or re-credential the upstream call; never passed on. */
-export const DROPPED_FIELDS: ReadonlySet<string> = new Set([
-  'api_base',
-  'base_url',
-  'api_key',
-  'api_version',
-  'custom_llm_provider',
-  'organization',
-  'headers',
-  'extra_headers',
-  'extra_body',
-  'deployment_id',
-  'url',
-  'endpoint',
-  '__proto__',
-]);
+export const DROPPED_FIELDS: ReadonlySet<string> = new Set(UPSTREAM_TARGETING_FIELDS);
 
 const CANONICAL_EFFORTS: ReadonlySet<string> = new Set([
   'none',
