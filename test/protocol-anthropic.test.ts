@@ -6,10 +6,17 @@
  * as Anthropic's price sheet does.
  */
 
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedRequest } from '../src/mock-upstream/server.js';
 import { type Harness, startHarness } from './helpers/harness.js';
+import { emptyChatStream, readChatStream } from './helpers/openai-stream.js';
+import {
+  createGatewayClient,
+  failureOf,
+  lastUpstream,
+  ledgerRecord,
+  streamUserMessage,
+} from './helpers/protocol.js';
 
 const PROVIDER_KEY = 'sk-ant-test-provider-key-0123456789';
 
@@ -48,26 +55,9 @@ beforeAll(async () => {
       execution: { max_retries: 0 },
     }),
   });
-  client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'unused-gateway-is-open', maxRetries: 0 });
+  client = createGatewayClient(h, 'unused-gateway-is-open');
 });
 afterAll(() => h.close());
-
-function lastUpstream(): RecordedRequest {
-  const request = h.mock.requests.at(-1);
-  if (!request) throw new Error('the mock upstream received nothing');
-  return request;
-}
-
-function lastUpstreamBody(): Record<string, unknown> {
-  return lastUpstream().body as Record<string, unknown>;
-}
-
-async function ledgerRecord(requestId: string) {
-  await h.gateway.ledger.flush();
-  const record = await h.gateway.ledger.get(requestId);
-  if (!record) throw new Error(`no ledger record for ${requestId}`);
-  return record;
-}
 
 describe('openai client → gateway → Anthropic upstream', () => {
   it('gets a chat completion; the upstream got exactly the documented request', async () => {
@@ -86,7 +76,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
     expect(data.choices[0]?.finish_reason).toBe('stop');
     expect(response.headers.get('x-switchyard-provider')).toBe('claude');
 
-    const upstream = lastUpstream();
+    const upstream = lastUpstream(h);
     expect(upstream.method).toBe('POST');
     expect(upstream.path).toBe('/v1/messages');
     expect(upstream.headers['x-api-key']).toBe(PROVIDER_KEY);
@@ -113,19 +103,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let deltas = 0;
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | undefined;
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      if (choice?.delta.content) {
-        text += choice.delta.content;
-        deltas++;
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, deltas, finish, usage } = await readChatStream(stream);
     expect(deltas).toBeGreaterThan(3);
     expect(text.length).toBeGreaterThan(10);
     expect(finish).toBe('stop');
@@ -133,14 +111,14 @@ describe('openai client → gateway → Anthropic upstream', () => {
     expect(invoice).toMatchObject({ stream: true, completed: true });
     expect(usage?.prompt_tokens).toBe(invoice.inputTokens);
     expect(usage?.completion_tokens).toBe(invoice.outputTokens);
-    expect(lastUpstreamBody()).toEqual({
+    expect(lastUpstream(h).body).toEqual({
       model: 'claude-sonnet-4-20250514',
       messages: [{ role: 'user', content: 'Tell me about switchyards in a few words.' }],
       max_tokens: 300,
       temperature: 0.4,
       stream: true,
     });
-    expect(lastUpstream().headers.accept).toBe('text/event-stream');
+    expect(lastUpstream(h).headers.accept).toBe('text/event-stream');
   });
 
   it('runs a tool-call round trip', async () => {
@@ -168,7 +146,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
     expect(call.function.name).toBe('get_weather');
     const args = JSON.parse(call.function.arguments) as { city: unknown };
     expect(typeof args.city).toBe('string');
-    expect(lastUpstreamBody().tools).toEqual([
+    expect(lastUpstream(h).body.tools).toEqual([
       {
         name: 'get_weather',
         description: 'Weather for a city',
@@ -185,7 +163,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
     expect(second.choices[0]?.finish_reason).toBe('stop');
     expect(second.choices[0]?.message.content).toContain('Snowing, -3°C');
     // The history went up as Anthropic wants it: a tool_use turn, then a tool_result turn.
-    expect((lastUpstreamBody().messages as unknown[]).slice(1)).toEqual([
+    expect((lastUpstream(h).body.messages as unknown[]).slice(1)).toEqual([
       {
         role: 'assistant',
         content: [{ type: 'tool_use', id: call.id, name: 'get_weather', input: args }],
@@ -213,7 +191,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
     expect(Object.keys(parsed).sort()).toEqual(['city', 'temperature_c']);
     expect(typeof parsed.city).toBe('string');
     expect(typeof parsed.temperature_c).toBe('number');
-    const body = lastUpstreamBody();
+    const body = lastUpstream(h).body;
     expect(body.tool_choice).toEqual({ type: 'tool', name: 'switchyard_json_output' });
     expect(body.tools).toEqual([
       { name: 'switchyard_json_output', description: expect.any(String), input_schema: schema },
@@ -225,44 +203,32 @@ describe('openai client → gateway → Anthropic upstream', () => {
       messages: [{ role: 'user', content: 'Weather in Oslo as JSON.' }],
       response_format: { type: 'json_object' },
     });
-    expect(lastUpstreamBody().system).toMatch(/JSON object/);
-    expect(lastUpstreamBody()).not.toHaveProperty('tools');
+    expect(lastUpstream(h).body.system).toMatch(/JSON object/);
+    expect(lastUpstream(h).body).not.toHaveProperty('tools');
   });
 
   it('makes the openai client throw when the upstream stream is cut, never a normal stop', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'claude-cut',
-      messages: [{ role: 'user', content: 'Write a long story. [[mock:fault=sse_cut:5]]' }],
-      stream: true,
-    });
-    let text = '';
-    let finish: string | null = null;
-    const consume = async () => {
-      for await (const chunk of stream) {
-        text += chunk.choices[0]?.delta.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-      }
-    };
-    await expect(consume()).rejects.toThrow();
-    expect(text.length).toBeGreaterThan(0);
-    expect(finish).toBeNull();
+    const stream = await streamUserMessage(
+      client,
+      'claude-cut',
+      'Write a long story. [[mock:fault=sse_cut:5]]',
+    );
+    const read = emptyChatStream();
+    await expect(readChatStream(stream, read)).rejects.toThrow();
+    expect(read.text.length).toBeGreaterThan(0);
+    expect(read.finish).toBeNull();
     const invoice = h.mock.invoice.at(-1)!;
     expect(invoice).toMatchObject({ completed: false, fault: 'sse_cut' });
   });
 
   it('maps upstream HTTP errors to gateway codes', async () => {
     const ask = (fault: string) =>
-      client.chat.completions
-        .create({
+      failureOf(
+        client.chat.completions.create({
           model: 'claude-errors',
           messages: [{ role: 'user', content: `Hi [[mock:fault=${fault}]]` }],
-        })
-        .then(
-          () => {
-            throw new Error('expected an error');
-          },
-          (error: unknown) => error as InstanceType<typeof OpenAI.APIError>,
-        );
+        }),
+      );
     // Anthropic's 529 overloaded_error.
     const overloaded = await ask('http_503');
     expect(overloaded.status).toBe(503);
@@ -308,7 +274,7 @@ describe('openai client → gateway → Anthropic upstream', () => {
     // By hand, from the price sheet ($/MTok): 500 × 3 + 8 000 × 0.30 + 1 500 × 3.75 + 100 × 15
     //   = $0.0015 + $0.0024 + $0.005625 + $0.0015 = $0.011025.
     const expectedNanos = 11_025_000;
-    const record = await ledgerRecord(response.headers.get('x-switchyard-request-id')!);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       status: 'ok',
       model: 'claude-cached',

@@ -7,9 +7,18 @@
  * mock's invoice priced independently, down to a worked example from Gemini's price sheet.
  */
 
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers/harness.js';
+import { emptyChatStream, readChatStream } from './helpers/openai-stream.js';
+import {
+  attemptCodes,
+  createGatewayClient,
+  failureOf,
+  lastUpstream,
+  ledgerRecord,
+  streamUserMessage,
+} from './helpers/protocol.js';
 
 let h: Harness;
 let client: OpenAI;
@@ -69,7 +78,7 @@ beforeAll(async () => {
       },
     }),
   });
-  client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+  client = createGatewayClient(h);
 });
 afterAll(() => h.close());
 
@@ -81,36 +90,6 @@ function nanos(input: number, cached: number, output: number): number {
   return Math.round(
     (input - cached) * FLASH.input * 1000 + cached * FLASH.cached * 1000 + output * FLASH.output * 1000,
   );
-}
-
-function upstream() {
-  const request = h.mock.requests.at(-1);
-  if (request === undefined) throw new Error('the mock upstream received nothing');
-  return { ...request, body: request.body as Record<string, unknown> };
-}
-
-async function ledgerRecord(response: Response) {
-  const id = response.headers.get('x-switchyard-request-id')!;
-  await h.gateway.ledger.flush();
-  const record = await h.gateway.ledger.get(id);
-  if (record === undefined || record === null) throw new Error(`no ledger record for ${id}`);
-  return record;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(OpenAI.APIError);
-  return error as InstanceType<typeof OpenAI.APIError>;
-}
-
-/** The codes of every failed attempt, whether the gateway answered one error or ROUTE_EXHAUSTED. */
-function attemptCodes(error: InstanceType<typeof OpenAI.APIError>): { code: string; status: number }[] {
-  const body = error.error as { code: string; details?: { attempts?: { code: string; status: number }[] } };
-  if (body.code === 'ROUTE_EXHAUSTED') return body.details?.attempts ?? [];
-  return [{ code: body.code, status: error.status ?? 0 }];
 }
 
 const weatherTool: OpenAI.ChatCompletionTool = {
@@ -144,7 +123,7 @@ describe('Gemini API through the gateway', () => {
         stop: ['\n\n'],
       })
       .withResponse();
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
     expect(sent.headers['x-goog-api-key']).toBe(KEY);
@@ -178,7 +157,7 @@ describe('Gemini API through the gateway', () => {
       prompt_tokens_details: { cached_tokens: 5 },
       completion_tokens_details: { reasoning_tokens: 7 },
     });
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       status: 'ok',
       provider: 'google',
@@ -199,7 +178,7 @@ describe('Gemini API through the gateway', () => {
       .create({ model: 'gemini-flash-sheet', messages: [{ role: 'user', content: prompt }] })
       .withResponse();
     // The configured resource name `models/…` is not doubled in the URL.
-    expect(upstream().path).toBe('/v1beta/models/gemini-2.5-flash-preview-09-2025:generateContent');
+    expect(lastUpstream(h).path).toBe('/v1beta/models/gemini-2.5-flash-preview-09-2025:generateContent');
     expect(h.mock.invoice.at(-1)).toMatchObject({
       inputTokens: 10_000,
       cachedInputTokens: 8_000,
@@ -216,7 +195,7 @@ describe('Gemini API through the gateway', () => {
     //   = $0.000600 + $0.000240 + $0.005000 = $0.005840.
     const sheet = 5_840_000;
     expect(nanos(10_000, 8_000, 2_000)).toBe(sheet);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       inputTokens: 10_000,
       cachedInputTokens: 8_000,
@@ -234,20 +213,8 @@ describe('Gemini API through the gateway', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = '';
-    let deltas = 0;
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | undefined;
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      if (choice?.delta.content) {
-        text += choice.delta.content;
-        deltas++;
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-      if (chunk.usage) usage = chunk.usage;
-    }
-    const sent = upstream();
+    const { text, deltas, finish, usage } = await readChatStream(stream);
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse');
     expect(sent.headers.accept).toBe('text/event-stream');
     expect(sent.headers['x-goog-api-key']).toBe(KEY);
@@ -275,7 +242,7 @@ describe('Gemini API through the gateway', () => {
       tools: [weatherTool],
       tool_choice: 'auto',
     });
-    const sentFirst = upstream().body;
+    const sentFirst = lastUpstream(h).body;
     expect(sentFirst.tools).toEqual([
       {
         functionDeclarations: [
@@ -308,7 +275,7 @@ describe('Gemini API through the gateway', () => {
       ],
       tools: [weatherTool],
     });
-    expect(upstream().body.contents).toEqual([
+    expect(lastUpstream(h).body.contents).toEqual([
       { role: 'user', parts: [{ text: 'Weather in Oslo?' }] },
       {
         role: 'model',
@@ -336,16 +303,10 @@ describe('Gemini API through the gateway', () => {
       tool_choice: { type: 'function', function: { name: 'get_weather' } },
       stream: true,
     });
-    let name = '';
-    let args = '';
-    let finish: string | null = null;
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta.tool_calls?.[0];
-      if (delta?.function?.name) name += delta.function.name;
-      if (delta?.function?.arguments) args += delta.function.arguments;
-      if (chunk.choices[0]?.finish_reason) finish = chunk.choices[0].finish_reason;
-    }
-    expect(upstream().body.toolConfig).toEqual({
+    const { toolCalls, finish } = await readChatStream(stream);
+    const name = toolCalls.map((call) => call.function?.name ?? '').join('');
+    const args = toolCalls.map((call) => call.function?.arguments ?? '').join('');
+    expect(lastUpstream(h).body.toolConfig).toEqual({
       functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['get_weather'] },
     });
     expect(name).toBe('get_weather');
@@ -373,7 +334,7 @@ describe('Gemini API through the gateway', () => {
       ],
       tools: [weatherTool],
     });
-    const contents = upstream().body.contents as { parts: Record<string, unknown>[] }[];
+    const contents = lastUpstream(h).body.contents as { parts: Record<string, unknown>[] }[];
     expect(contents[1]?.parts[0]).toMatchObject({ thoughtSignature: 'skip_thought_signature_validator' });
     expect(contents[2]?.parts[0]).toEqual({
       functionResponse: { name: 'get_weather', response: { output: 'sunny' } },
@@ -393,7 +354,7 @@ describe('Gemini API through the gateway', () => {
       messages: [{ role: 'user', content: 'Ada, 36' }],
       response_format: { type: 'json_schema', json_schema: { name: 'person', schema, strict: true } },
     });
-    expect(upstream().body.generationConfig).toEqual({
+    expect(lastUpstream(h).body.generationConfig).toEqual({
       responseMimeType: 'application/json',
       responseJsonSchema: schema,
     });
@@ -406,7 +367,7 @@ describe('Gemini API through the gateway', () => {
       messages: [{ role: 'user', content: 'Answer in JSON.' }],
       response_format: { type: 'json_object' },
     });
-    expect(upstream().body.generationConfig).toEqual({ responseMimeType: 'application/json' });
+    expect(lastUpstream(h).body.generationConfig).toEqual({ responseMimeType: 'application/json' });
     expect(() => JSON.parse(json.choices[0]!.message.content!)).not.toThrow();
   });
 
@@ -419,7 +380,7 @@ describe('Gemini API through the gateway', () => {
         n: 2,
       })
       .withResponse();
-    expect(upstream().body.generationConfig).toEqual({
+    expect(lastUpstream(h).body.generationConfig).toEqual({
       candidateCount: 2,
       thinkingConfig: { thinkingBudget: 1024, includeThoughts: true },
     });
@@ -427,7 +388,7 @@ describe('Gemini API through the gateway', () => {
     expect(data.choices[0]?.message.content).toContain('391');
     const invoice = h.mock.invoice.at(-1)!;
     expect(data.usage?.completion_tokens_details?.reasoning_tokens).toBe(7);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({ outputTokens: invoice.outputTokens, reasoningTokens: 7 });
     expect(record.costNanos).toBe(nanos(invoice.inputTokens, 5, invoice.outputTokens));
   });
@@ -442,60 +403,35 @@ describe('Gemini API through the gateway', () => {
     expect(data.choices[0]?.finish_reason).toBe('content_filter');
     expect(data.choices[0]?.message.content ?? '').toBe('');
     const invoice = h.mock.invoice.at(-1)!;
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       status: 'ok',
       inputTokens: invoice.inputTokens,
       outputTokens: invoice.outputTokens,
     });
 
-    const stream = await client.chat.completions.create({
-      model: 'gemini-flash',
-      messages: [{ role: 'user', content: 'Something risky [[mock:safety]]' }],
-      stream: true,
-    });
-    let text = '';
-    let finish: string | null = null;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-    }
+    const stream = await streamUserMessage(client, 'gemini-flash', 'Something risky [[mock:safety]]');
+    const { text, finish } = await readChatStream(stream);
     expect(finish).toBe('content_filter');
     expect(text).toBe('');
   });
 
   it('a stream cut before any finishReason ends in an error for the client, never a normal stop', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gemini-flash',
-      messages: [{ role: 'user', content: 'Tell me a story [[mock:fault=sse_cut:5]]' }],
-      stream: true,
-    });
-    let text = '';
-    let finish: string | null = null;
-    const consume = async () => {
-      for await (const chunk of stream) {
-        text += chunk.choices[0]?.delta.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-      }
-    };
-    await expect(consume()).rejects.toThrow(/stream ended before the message did/);
-    expect(finish).toBeNull();
-    expect(text.length).toBeGreaterThan(0);
+    const stream = await streamUserMessage(
+      client,
+      'gemini-flash',
+      'Tell me a story [[mock:fault=sse_cut:5]]',
+    );
+    const read = emptyChatStream();
+    await expect(readChatStream(stream, read)).rejects.toThrow(/stream ended before the message did/);
+    expect(read.finish).toBeNull();
+    expect(read.text.length).toBeGreaterThan(0);
     expect(h.mock.invoice.at(-1)).toMatchObject({ outputTokens: 5 + 7, completed: false, fault: 'sse_cut' });
   });
 
   it('an error object mid-stream reaches the client as an error', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'gemini-flash',
-      messages: [{ role: 'user', content: 'Go on [[mock:fault=inband_error:3]]' }],
-      stream: true,
-    });
-    const consume = async () => {
-      for await (const _chunk of stream) {
-        // Drain until the error.
-      }
-    };
-    await expect(consume()).rejects.toThrow(/error mid-stream/);
+    const stream = await streamUserMessage(client, 'gemini-flash', 'Go on [[mock:fault=inband_error:3]]');
+    await expect(readChatStream(stream)).rejects.toThrow(/error mid-stream/);
   });
 
   it('INVALID_ARGUMENT is a non-retryable 400 with Google’s message kept', async () => {
@@ -533,7 +469,7 @@ describe('Gemini API through the gateway', () => {
         messages: [{ role: 'user', content: 'Hi' }],
       }),
     );
-    expect(upstream().headers['x-goog-api-key']).toBe('AIzaSyWRONG-key-000000000000');
+    expect(lastUpstream(h).headers['x-goog-api-key']).toBe('AIzaSyWRONG-key-000000000000');
     const keyAttempts = attemptCodes(badKey);
     expect(keyAttempts.length).toBeGreaterThan(0);
     for (const attempt of keyAttempts) expect(attempt).toMatchObject({ code: 'MODEL_ERROR', status: 502 });
@@ -544,7 +480,7 @@ describe('Gemini API through the gateway', () => {
     const { data, response } = await client.embeddings
       .create({ model: 'gemini-embed', input: ['hello', 'world'], dimensions: 32 })
       .withResponse();
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/v1beta/models/gemini-embedding-001:batchEmbedContents');
     expect(sent.headers['x-goog-api-key']).toBe(KEY);
     expect(sent.body).toEqual({
@@ -565,12 +501,12 @@ describe('Gemini API through the gateway', () => {
     expect(data.data[0]?.embedding).toHaveLength(32);
     expect(data.data[0]?.embedding).not.toEqual(data.data[1]?.embedding);
     expect(Math.hypot(...(data.data[0]?.embedding ?? []))).toBeCloseTo(1, 3);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({ status: 'ok', usageEstimated: true });
 
     const single = await client.embeddings.create({ model: 'gemini-embed', input: 'hello' });
-    expect(upstream().path).toBe('/v1beta/models/gemini-embedding-001:embedContent');
-    expect(upstream().body).toEqual({
+    expect(lastUpstream(h).path).toBe('/v1beta/models/gemini-embedding-001:embedContent');
+    expect(lastUpstream(h).body).toEqual({
       model: 'models/gemini-embedding-001',
       content: { parts: [{ text: 'hello' }] },
     });

@@ -6,10 +6,18 @@
  * OpenAI-compatible endpoint is configuration only: the `openai` type at `…/v1`.
  */
 
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './helpers/harness.js';
-import { readChatStream } from './helpers/openai-stream.js';
+import { emptyChatStream, readChatStream } from './helpers/openai-stream.js';
+import {
+  attemptCodes,
+  createGatewayClient,
+  failureOf,
+  lastUpstream,
+  ledgerRecord,
+  streamUserMessage,
+} from './helpers/protocol.js';
 
 let h: Harness;
 let client: OpenAI;
@@ -66,27 +74,13 @@ beforeAll(async () => {
       },
     }),
   });
-  client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+  client = createGatewayClient(h);
 });
 afterAll(() => h.close());
 
 /** $/Mtok × tokens in nano-dollars, written out independently of the gateway's code. */
 function nanos(prices: { input: number; output?: number }, input: number, output: number): number {
   return Math.round(input * prices.input * 1000 + output * (prices.output ?? 0) * 1000);
-}
-
-function upstream() {
-  const request = h.mock.requests.at(-1);
-  if (request === undefined) throw new Error('the mock upstream received nothing');
-  return { ...request, body: request.body as Record<string, unknown> };
-}
-
-async function ledgerRecord(response: Response) {
-  const id = response.headers.get('x-switchyard-request-id')!;
-  await h.gateway.ledger.flush();
-  const record = await h.gateway.ledger.get(id);
-  if (record === undefined || record === null) throw new Error(`no ledger record for ${id}`);
-  return record;
 }
 
 const weatherTool: OpenAI.ChatCompletionTool = {
@@ -117,7 +111,7 @@ describe('Ollama native protocol through the gateway', () => {
         stop: ['\n\n'],
       })
       .withResponse();
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.method).toBe('POST');
     expect(sent.path).toBe('/api/chat');
     expect(sent.headers['content-type']).toBe('application/json');
@@ -140,7 +134,7 @@ describe('Ollama native protocol through the gateway', () => {
     expect(data.usage).toMatchObject({ prompt_tokens: invoice.inputTokens, completion_tokens: 24 });
     expect(response.headers.get('x-switchyard-provider')).toBe('ollama');
 
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       status: 'ok',
       model: 'llama3.2',
@@ -164,7 +158,7 @@ describe('Ollama native protocol through the gateway', () => {
       })
       .withResponse();
     const { text, finish, usage, deltas } = await readChatStream(stream);
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/api/chat');
     expect(sent.headers.accept).toBe('application/x-ndjson');
     expect(sent.body).toEqual({
@@ -179,7 +173,7 @@ describe('Ollama native protocol through the gateway', () => {
     expect(finish).toBe('stop');
     expect(usage).toMatchObject({ prompt_tokens: invoice.inputTokens, completion_tokens: 24 });
 
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       status: 'ok',
       stream: true,
@@ -200,7 +194,7 @@ describe('Ollama native protocol through the gateway', () => {
       messages: [question],
       tools: [weatherTool],
     });
-    expect(upstream().body.tools).toEqual([
+    expect(lastUpstream(h).body.tools).toEqual([
       {
         type: 'function',
         function: {
@@ -228,7 +222,7 @@ describe('Ollama native protocol through the gateway', () => {
         { role: 'tool', tool_call_id: call.id, content: '11 degrees celsius' },
       ],
     });
-    const sent = upstream().body.messages as unknown[];
+    const sent = lastUpstream(h).body.messages as unknown[];
     expect(sent.slice(1)).toEqual([
       {
         role: 'assistant',
@@ -248,13 +242,7 @@ describe('Ollama native protocol through the gateway', () => {
       tools: [weatherTool],
       stream: true,
     });
-    const calls: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
-    let finish: string | null = null;
-    for await (const chunk of stream) {
-      const choice = chunk.choices[0];
-      if (choice?.delta.tool_calls) calls.push(...choice.delta.tool_calls);
-      if (choice?.finish_reason) finish = choice.finish_reason;
-    }
+    const { toolCalls: calls, finish } = await readChatStream(stream);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ index: 0, id: 'call_0', function: { name: 'get_weather' } });
     expect(JSON.parse(calls[0]!.function!.arguments!)).toEqual({ city: expect.any(String) });
@@ -273,7 +261,7 @@ describe('Ollama native protocol through the gateway', () => {
       messages: [{ role: 'user', content: 'Ollama is 22 years old and busy saving the world.' }],
       response_format: { type: 'json_schema', json_schema: { name: 'status', schema, strict: true } },
     });
-    expect(upstream().body.format).toEqual(schema);
+    expect(lastUpstream(h).body.format).toEqual(schema);
     const value = JSON.parse(structured.choices[0]!.message.content!) as { age: unknown; available: unknown };
     expect(Number.isInteger(value.age)).toBe(true);
     expect(typeof value.available).toBe('boolean');
@@ -283,66 +271,37 @@ describe('Ollama native protocol through the gateway', () => {
       messages: [{ role: 'user', content: 'Answer in JSON.' }],
       response_format: { type: 'json_object' },
     });
-    expect(upstream().body.format).toBe('json');
+    expect(lastUpstream(h).body.format).toBe('json');
     expect(() => JSON.parse(json.choices[0]!.message.content!)).not.toThrow();
   });
 
   it('a stream cut before the done line ends in an error for the client, never a normal stop', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'llama3.2',
-      messages: [{ role: 'user', content: 'Tell me a story [[mock:fault=sse_cut:5]]' }],
-      stream: true,
-    });
-    let text = '';
-    let finish: string | null = null;
-    const consume = async () => {
-      for await (const chunk of stream) {
-        text += chunk.choices[0]?.delta.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-      }
-    };
-    await expect(consume()).rejects.toThrow(/stream ended before the message did/);
-    expect(finish).toBeNull();
-    expect(text.length).toBeGreaterThan(0);
+    const stream = await streamUserMessage(client, 'llama3.2', 'Tell me a story [[mock:fault=sse_cut:5]]');
+    const read = emptyChatStream();
+    await expect(readChatStream(stream, read)).rejects.toThrow(/stream ended before the message did/);
+    expect(read.finish).toBeNull();
+    expect(read.text.length).toBeGreaterThan(0);
     expect(h.mock.invoice.at(-1)).toMatchObject({ outputTokens: 5, completed: false, fault: 'sse_cut' });
   });
 
   it('an in-band {"error": …} line mid-stream reaches the client as an error', async () => {
-    const stream = await client.chat.completions.create({
-      model: 'llama3.2',
-      messages: [{ role: 'user', content: 'Go on [[mock:fault=inband_error:3]]' }],
-      stream: true,
-    });
-    const consume = async () => {
-      for await (const _chunk of stream) {
-        // Drain until the error.
-      }
-    };
-    await expect(consume()).rejects.toThrow(/error mid-stream/);
+    const stream = await streamUserMessage(client, 'llama3.2', 'Go on [[mock:fault=inband_error:3]]');
+    await expect(readChatStream(stream)).rejects.toThrow(/error mid-stream/);
   });
 
   it('a model that is not pulled (404) is MODEL_UNAVAILABLE, and another deployment takes over', async () => {
     const before = h.mock.requests.length;
-    const failure = await client.chat.completions
-      .create({ model: 'missing-model', messages: [{ role: 'user', content: 'Hello?' }] })
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    expect(failure).toBeInstanceOf(OpenAI.APIError);
-    const apiError = failure as InstanceType<typeof OpenAI.APIError>;
+    const apiError = await failureOf(
+      client.chat.completions.create({
+        model: 'missing-model',
+        messages: [{ role: 'user', content: 'Hello?' }],
+      }),
+    );
     // The executor may try the deployment again before giving up; every attempt was the 404.
-    const body = apiError.error as {
-      code: string;
-      details?: { attempts?: { code: string; status: number }[] };
-    };
-    const attempts =
-      body.code === 'ROUTE_EXHAUSTED'
-        ? (body.details?.attempts ?? [])
-        : [{ code: body.code, status: apiError.status }];
+    const attempts = attemptCodes(apiError);
     expect(attempts.length).toBeGreaterThan(0);
     for (const attempt of attempts) expect(attempt).toMatchObject({ code: 'MODEL_UNAVAILABLE', status: 503 });
-    if (body.code === 'MODEL_UNAVAILABLE') expect(apiError.status).toBe(503);
+    if (apiError.code === 'MODEL_UNAVAILABLE') expect(apiError.status).toBe(503);
     expect(h.mock.requests.slice(before).every((r) => r.path === '/api/chat')).toBe(true);
     expect((h.mock.requests.at(-1)!.body as { model: string }).model).toBe('not-pulled');
 
@@ -352,7 +311,7 @@ describe('Ollama native protocol through the gateway', () => {
     expect(data.choices[0]?.message.content).toMatch(/\w/);
     const tried = h.mock.requests.slice(-2).map((r) => (r.body as { model: string }).model);
     expect(tried).toEqual(['not-pulled', 'llama3.2']);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record.status).toBe('ok');
     expect(record.attempts).toHaveLength(2);
     expect(record.attempts[0]).toMatchObject({ status: 'error', errorCode: 'MODEL_UNAVAILABLE' });
@@ -367,11 +326,11 @@ describe('Ollama native protocol through the gateway', () => {
         reasoning_effort: 'low',
       })
       .withResponse();
-    expect(upstream().body).toMatchObject({ model: 'qwen3:8b', think: 'low', stream: false });
+    expect(lastUpstream(h).body).toMatchObject({ model: 'qwen3:8b', think: 'low', stream: false });
     const invoice = h.mock.invoice.at(-1)!;
     expect(invoice).toMatchObject({ reasoningTokens: 5 });
     expect(data.usage?.completion_tokens).toBe(invoice.outputTokens);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({ inputTokens: invoice.inputTokens, outputTokens: invoice.outputTokens });
     expect(record.costNanos).toBe(nanos(QWEN, invoice.inputTokens, invoice.outputTokens));
   });
@@ -391,13 +350,13 @@ describe('Ollama native protocol through the gateway', () => {
         },
       ],
     });
-    expect(upstream().body.messages).toEqual([
+    expect(lastUpstream(h).body.messages).toEqual([
       { role: 'user', content: 'What is in this picture?', images: [png] },
     ]);
 
     const before = h.mock.requests.length;
-    const refused = await client.chat.completions
-      .create({
+    const refused = await failureOf(
+      client.chat.completions.create({
         model: 'llama3.2',
         messages: [
           {
@@ -405,13 +364,10 @@ describe('Ollama native protocol through the gateway', () => {
             content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }],
           },
         ],
-      })
-      .then(
-        () => undefined,
-        (error: unknown) => error as InstanceType<typeof OpenAI.APIError>,
-      );
-    expect(refused?.status).toBe(400);
-    expect(refused?.code).toBe('INVALID_REQUEST');
+      }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.code).toBe('INVALID_REQUEST');
     expect(h.mock.requests.length).toBe(before);
   });
 
@@ -420,7 +376,7 @@ describe('Ollama native protocol through the gateway', () => {
       model: 'cloud-llama',
       messages: [{ role: 'user', content: 'Hi' }],
     });
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/api/chat');
     expect(sent.headers.authorization).toBe('Bearer ollama-cloud-key-0123456789');
   });
@@ -429,7 +385,7 @@ describe('Ollama native protocol through the gateway', () => {
     const { data, response } = await client.embeddings
       .create({ model: 'nomic-embed-text', input: ['Why is the sky blue?', 'Why is the grass green?'] })
       .withResponse();
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/api/embed');
     expect(sent.body).toEqual({
       model: 'nomic-embed-text',
@@ -440,7 +396,7 @@ describe('Ollama native protocol through the gateway', () => {
     const invoice = h.mock.invoice.at(-1)!;
     expect(invoice).toMatchObject({ endpoint: 'embeddings', model: 'nomic-embed-text' });
     expect(data.usage.prompt_tokens).toBe(invoice.inputTokens);
-    const record = await ledgerRecord(response);
+    const record = await ledgerRecord(h, response);
     expect(record).toMatchObject({
       inputTokens: invoice.inputTokens,
       outputTokens: 0,
@@ -449,7 +405,7 @@ describe('Ollama native protocol through the gateway', () => {
     expect(record.costNanos).toBe(nanos(EMBED, invoice.inputTokens, 0));
 
     await client.embeddings.create({ model: 'nomic-embed-text', input: 'short', dimensions: 8 });
-    expect(upstream().body).toEqual({ model: 'nomic-embed-text', input: ['short'], dimensions: 8 });
+    expect(lastUpstream(h).body).toEqual({ model: 'nomic-embed-text', input: ['short'], dimensions: 8 });
   });
 });
 
@@ -460,7 +416,7 @@ describe("Ollama's OpenAI-compatible endpoint", () => {
       messages: [{ role: 'user', content: 'Say this is a test' }],
       max_tokens: 32,
     });
-    const sent = upstream();
+    const sent = lastUpstream(h);
     expect(sent.path).toBe('/v1/chat/completions');
     expect(sent.headers.authorization).toBe('Bearer ollama');
     expect(sent.body).toEqual({

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createFixtureDecoder } from '../../../test/helpers/stream-decoder.js';
 import type { StreamPart } from '../../core/chat.js';
 import { GatewayError } from '../../core/errors.js';
 import { createSseParser } from '../shared/sse-parser.js';
@@ -13,32 +13,11 @@ const target: UpstreamTarget = {
   model: 'claude-sonnet-4-20250514',
 };
 
-function fixtureBytes(name: string): Uint8Array {
-  return readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
-}
-
-/** Frames the bytes with the real SSE parser and decodes them, as the executor does. */
-function decode(chunks: Uint8Array[]): { parts: StreamPart[]; done: boolean } {
-  const parser = createSseParser();
-  const decoder = createAnthropicStreamDecoder(target);
-  const parts: StreamPart[] = [];
-  for (const chunk of chunks) for (const event of parser.push(chunk)) parts.push(...decoder.push(event));
-  for (const event of parser.end().events) parts.push(...decoder.push(event));
-  parts.push(...decoder.end());
-  return { parts, done: decoder.done };
-}
-
-/** The same parts whatever the chunk boundaries of the recorded stream. */
-function decodeFixture(name: string): { parts: StreamPart[]; done: boolean } {
-  const bytes = fixtureBytes(name);
-  const whole = decode([bytes]);
-  for (let i = 1; i < bytes.length; i += 5) {
-    expect(decode([bytes.subarray(0, i), bytes.subarray(i)]), `split at ${i}`).toEqual(whole);
-  }
-  const single = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
-  expect(decode(single), 'byte by byte').toEqual(whole);
-  return whole;
-}
+const { decode, decodeFixture, fixtureBytes } = createFixtureDecoder({
+  fixtures: new URL('./__fixtures__/', import.meta.url),
+  createParser: createSseParser,
+  createDecoder: () => createAnthropicStreamDecoder(target),
+});
 
 describe('createAnthropicStreamDecoder', () => {
   it('decodes the reference text stream, ping included', () => {
@@ -140,7 +119,7 @@ describe('createAnthropicStreamDecoder', () => {
   });
 
   it('is neither done nor finished when the stream is cut before message_delta', () => {
-    const text = readFileSync(new URL('./__fixtures__/stream-text.sse', import.meta.url), 'utf8');
+    const text = new TextDecoder().decode(fixtureBytes('stream-text.sse'));
     const cut = text.slice(0, text.indexOf('event: content_block_stop'));
     const { parts, done } = decode([new TextEncoder().encode(cut)]);
     expect(done).toBe(false);

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createFixtureDecoder } from '../../../test/helpers/stream-decoder.js';
 import type { StreamPart } from '../../core/chat.js';
 import { GatewayError } from '../../core/errors.js';
 import { createSseParser } from '../shared/sse-parser.js';
@@ -13,33 +13,11 @@ const target: UpstreamTarget = {
   model: 'gemini-2.5-flash',
 };
 
-function fixtureBytes(name: string): Uint8Array {
-  return readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
-}
-
-/** Frames the bytes with the real SSE parser and decodes them, as the executor does. */
-function decode(chunks: Uint8Array[]): { parts: StreamPart[]; done: boolean } {
-  const parser = createSseParser();
-  const decoder = createGeminiStreamDecoder(target);
-  const parts: StreamPart[] = [];
-  for (const chunk of chunks) for (const event of parser.push(chunk)) parts.push(...decoder.push(event));
-  for (const event of parser.end().events) parts.push(...decoder.push(event));
-  parts.push(...decoder.end());
-  return { parts, done: decoder.done };
-}
-
-/** The same parts whatever the chunk boundaries of the recorded stream (multi-byte characters included). */
-function decodeFixture(name: string): { parts: StreamPart[]; done: boolean } {
-  const bytes = fixtureBytes(name);
-  const whole = decode([bytes]);
-  for (let i = 1; i < bytes.length; i += 5) {
-    expect(decode([bytes.subarray(0, i), bytes.subarray(i)]), `split at ${i}`).toEqual(whole);
-  }
-  const bytewise: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i++) bytewise.push(bytes.subarray(i, i + 1));
-  expect(decode(bytewise), 'one byte at a time').toEqual(whole);
-  return whole;
-}
+const { decodeFixture } = createFixtureDecoder({
+  fixtures: new URL('./__fixtures__/', import.meta.url),
+  createParser: createSseParser,
+  createDecoder: () => createGeminiStreamDecoder(target),
+});
 
 function text(parts: StreamPart[]): string {
   let out = '';
