@@ -135,7 +135,7 @@ function httpSettings(gateway: Gateway) {
     bodyLimitBytes: Math.floor(config.server.body_limit_mb * 1024 * 1024),
     requestTimeoutMs: config.server.request_timeout_ms,
     corsOrigins: new Set(config.server.cors_origins),
-    accessLog: config.server.access_log ? createAccessLog(gateway.logger) : undefined,
+    accessLog: config.server.access_log ? createAccessLog(gateway.logger, gateway.redactor) : undefined,
   };
 }
 

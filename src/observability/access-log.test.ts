@@ -14,8 +14,9 @@ function capture(level: LogLevel | 'silent' = 'info') {
       callback();
     },
   });
-  const logger = createLogger({ level, redactor: createRedactor({ secrets: [SECRET] }), destination });
-  return { log: createAccessLog(logger), lines };
+  const redactor = createRedactor({ secrets: [SECRET] });
+  const logger = createLogger({ level, redactor, destination });
+  return { log: createAccessLog(logger, redactor), lines };
 }
 
 const record: AccessRecord = {

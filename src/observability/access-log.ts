@@ -6,10 +6,11 @@
  * (the virtual key's id, never its secret) and what it cost, never what was asked: no prompt,
  * no query string, no headers. The path still passes the redactor (a client may put a key in
  * it). Built from a handful of primitives after the response has gone, so it adds no latency
- * to the request; pino hands the line to an asynchronous destination.
+ * to the request; the line goes to the logger's asynchronous destination.
  */
 
 import type { Logger } from './logger.js';
+import type { Redactor } from './redact.js';
 
 export interface AccessRecord {
   requestId: string;
@@ -35,23 +36,41 @@ export type AccessLog = (record: AccessRecord) => void;
 
 const MAX_PATH_CHARS = 256;
 
-export function createAccessLog(logger: Logger): AccessLog {
+/**
+ * The line's details are written as JSON text directly (`logger.infoJson`): a generic logger
+ * call copies and redacts every field and serialises the copy, several times the cost of the
+ * line itself on a path that runs for every request. Only the path is free text from the
+ * client, so only the path goes through the redactor; every other field is the gateway's own
+ * (its request id, status, registry names, key id, cost), escaped as JSON strings.
+ */
+export function createAccessLog(logger: Logger, redactor: Redactor): AccessLog {
   return (record) => {
     if (!logger.isLevelEnabled('info')) return;
-    const details: Record<string, string | number | boolean> = {
-      request_id: record.requestId,
-      method: record.method,
-      path: record.path.length > MAX_PATH_CHARS ? `${record.path.slice(0, MAX_PATH_CHARS)}…` : record.path,
-      status: record.status,
-      duration_ms: Math.round(record.durationMs * 10) / 10,
-    };
-    if (record.model !== undefined) details.model = record.model;
-    if (record.provider !== undefined) details.provider = record.provider;
-    if (record.keyId !== undefined) details.key_id = record.keyId;
-    if (record.costUsd !== undefined) details.cost_usd = record.costUsd;
-    if (record.cache !== undefined) details.cache = record.cache;
-    if (record.attempts !== undefined) details.attempts = record.attempts;
-    if (record.aborted === true) details.aborted = true;
-    logger.info('request', details);
+    const path =
+      record.path.length > MAX_PATH_CHARS ? `${record.path.slice(0, MAX_PATH_CHARS)}…` : record.path;
+    let json =
+      '{"request_id":' +
+      JSON.stringify(record.requestId) +
+      ',"method":' +
+      JSON.stringify(record.method) +
+      ',"path":' +
+      JSON.stringify(redactor.text(path)) +
+      ',"status":' +
+      finite(record.status) +
+      ',"duration_ms":' +
+      finite(Math.round(record.durationMs * 10) / 10);
+    if (record.model !== undefined) json += ',"model":' + JSON.stringify(record.model);
+    if (record.provider !== undefined) json += ',"provider":' + JSON.stringify(record.provider);
+    if (record.keyId !== undefined) json += ',"key_id":' + JSON.stringify(record.keyId);
+    if (record.costUsd !== undefined) json += ',"cost_usd":' + JSON.stringify(record.costUsd);
+    if (record.cache !== undefined) json += ',"cache":' + JSON.stringify(record.cache);
+    if (record.attempts !== undefined) json += ',"attempts":' + finite(record.attempts);
+    if (record.aborted === true) json += ',"aborted":true';
+    logger.infoJson('request', json + '}');
   };
+}
+
+/** A number as JSON: `null` for NaN and the infinities, as JSON.stringify would write them. */
+function finite(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }

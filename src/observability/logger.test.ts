@@ -130,6 +130,28 @@ describe('createLogger', () => {
     expect(parsed()[0]).toMatchObject({ request_id: 'req_42', message: 'hello', details: { a: 1 } });
   });
 
+  it('writes prepared JSON details in the same envelope as info, with child bindings, at info only', () => {
+    const { log, lines, parsed } = capture();
+    log.info('request', { status: 200, path: '/v1/x' });
+    log.infoJson('request', '{"status":200,"path":"/v1/x"}');
+    log.child({ request_id: 'req_7' }).infoJson('request', '{"a":1}');
+    const [viaInfo, viaJson, viaChild] = parsed();
+    const { timestamp: _first, ...infoRest } = viaInfo ?? {};
+    const { timestamp: _second, ...jsonRest } = viaJson ?? {};
+    expect(jsonRest).toEqual(infoRest);
+    expect(Object.keys(viaJson ?? {})).toEqual(Object.keys(viaInfo ?? {}));
+    expect(viaChild).toMatchObject({
+      level: 'info',
+      request_id: 'req_7',
+      details: { a: 1 },
+      message: 'request',
+    });
+    const quiet = capture({ level: 'warn' });
+    quiet.log.infoJson('request', '{}');
+    expect(quiet.lines).toHaveLength(0);
+    expect(lines).toHaveLength(3);
+  });
+
   describe('to a file', () => {
     let directory: string | undefined;
     afterEach(async () => {
