@@ -53,11 +53,20 @@ const ASCII_FOR: Readonly<Record<string, string>> = { '→': '->', '≥': '>=', 
 const NOT_PRINTABLE = /[^\x20-\x7e]/g;
 const asciiFor = (character: string): string => ASCII_FOR[character] ?? '?';
 
+let lastText = '';
+let lastMax = 0;
+let lastSafe = '';
+
 /** A header value from free text: printable ASCII only, bounded, so no client can be confused by it. */
 export function headerSafe(text: string, max = 512): string {
-  // One pass over the text (it runs for every response; five replaceAll calls cost several µs).
+  // A route's plans repeat the same reason request after request: the last answer is kept.
+  if (text === lastText && max === lastMax) return lastSafe;
+  // One pass over the text (five replaceAll calls cost several µs).
   const ascii = text.replace(NOT_PRINTABLE, asciiFor);
-  return ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
+  lastText = text;
+  lastMax = max;
+  lastSafe = ascii.length > max ? `${ascii.slice(0, max - 3)}...` : ascii;
+  return lastSafe;
 }
 
 /** Decodes the body and the routing headers into a canonical request. */
