@@ -107,6 +107,14 @@ async function main() {
 
   const needsLoad = options.scenarios.some((s) => 'ABCD'.includes(s));
   const loader = options.scenarios.includes('A') ? chooseLoader(options.loader) : undefined;
+  if (loader?.name === 'autocannon' && !options.quick) {
+    // Seen here: with autocannon the bare proxy's core idled (CPU share 0.89) while the load core
+    // was saturated, so A measured the load generator and its ratio said 0.51 where wrk said 0.39.
+    log(
+      'bench: wrk is not installed, so A uses autocannon, which needs far more CPU on the shared load core: ' +
+        'the bare proxy may not be saturated and A ratios read too high. Install wrk (apt-get install wrk).',
+    );
+  }
   let portkey = { error: 'not requested' };
   if (needsLoad && !options.withoutPortkey) {
     if (options.withPortkey) log('bench: locating (or installing) @portkey-ai/gateway…');
