@@ -52,6 +52,25 @@ describe('createBudgetBook', () => {
     expect(book.forCaller({ admin: false, project: 'unknown' })).toHaveLength(2);
   });
 
+  it('follows the caller, not only its key: the same key record with another project or user', () => {
+    const levels = (caller: Parameters<typeof book.forCaller>[0]) =>
+      book.forCaller(caller).map((l) => `${l.level}:${l.name ?? ''}`);
+    expect(levels({ admin: false, key, project: 'search' })).toEqual([
+      'global:',
+      'global:',
+      'project:search',
+      'key:key_1',
+    ]);
+    expect(levels({ admin: false, key, user: 'ann' })).toEqual([
+      'global:',
+      'global:',
+      'key:key_1',
+      'user:ann',
+    ]);
+    expect(levels({ admin: false, key })).toEqual(['global:', 'global:', 'key:key_1']);
+    expect(book.forCaller({ admin: false, key })).toBe(book.forCaller({ admin: false, key }));
+  });
+
   it('keys each period’s counter by its window start, so a new day is a new counter', () => {
     const [limit] = book.key(key);
     const today = budgetPeriod(limit!, Date.UTC(2026, 4, 1, 23));

@@ -63,11 +63,17 @@ export interface BudgetBook {
   key(key: VirtualKey): readonly BudgetLimit[];
   /** Every budget the config names (not keys'), for the admin view. */
   configured(): BudgetLimit[];
-  /** The limits a caller's requests spend from, outermost first. */
-  forCaller(caller: Caller): BudgetLimit[];
+  /** The limits a caller's requests spend from, outermost first (shared: do not change it). */
+  forCaller(caller: Caller): readonly BudgetLimit[];
 }
 
 const NONE: readonly BudgetLimit[] = Object.freeze([]);
+
+interface KeyCallerLimits {
+  project: string | undefined;
+  user: string | undefined;
+  limits: readonly BudgetLimit[];
+}
 
 export function createBudgetBook(budgets: Config['budgets']): BudgetBook {
   const global = limitsOf('global', undefined, 'global', budgets);
@@ -92,6 +98,15 @@ export function createBudgetBook(budgets: Config['budgets']): BudgetBook {
     }
     return limits;
   };
+  const callerLimits = (caller: Caller): readonly BudgetLimit[] => {
+    const project = caller.project === undefined ? NONE : (projects.get(caller.project) ?? NONE);
+    const key = caller.key === undefined ? NONE : keyBudget(caller.key);
+    const user = caller.user === undefined ? NONE : (users.get(caller.user) ?? NONE);
+    if (project.length + key.length + user.length === 0) return global;
+    return [...global, ...project, ...key, ...user];
+  };
+  // A key's callers are the same project and user request after request: their list is built once.
+  const byKeyCaller = new WeakMap<VirtualKey, KeyCallerLimits>();
   return {
     global,
     project: (name) => projects.get(name) ?? NONE,
@@ -99,11 +114,15 @@ export function createBudgetBook(budgets: Config['budgets']): BudgetBook {
     key: keyBudget,
     configured: () => [...global, ...[...projects.values()].flat(), ...[...users.values()].flat()],
     forCaller(caller) {
-      const project = caller.project === undefined ? NONE : (projects.get(caller.project) ?? NONE);
-      const key = caller.key === undefined ? NONE : keyBudget(caller.key);
-      const user = caller.user === undefined ? NONE : (users.get(caller.user) ?? NONE);
-      if (project.length + key.length + user.length === 0) return global as BudgetLimit[];
-      return [...global, ...project, ...key, ...user];
+      const key = caller.key;
+      if (key === undefined) return callerLimits(caller);
+      const known = byKeyCaller.get(key);
+      if (known !== undefined && known.project === caller.project && known.user === caller.user) {
+        return known.limits;
+      }
+      const limits = callerLimits(caller);
+      byKeyCaller.set(key, { project: caller.project, user: caller.user, limits });
+      return limits;
     },
   };
 }

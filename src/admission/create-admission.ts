@@ -7,7 +7,8 @@
  * reservations become the real cost (alerting once per period past the threshold), token counts
  * are corrected to the real usage. A request that no limit applies to costs one branch. On an
  * in-process store (memory, SQLite written behind) every counter is taken and settled through
- * its synchronous face (`CounterStore.local`): one step on the event loop, no promise per counter.
+ * its synchronous face (`CounterStore.local`): one step on the event loop, no promise per counter,
+ * and budgets held by handle rather than by reservation id.
  */
 
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -17,11 +18,12 @@ import { GatewayError } from '../core/errors.js';
 import type { RequestContext } from '../gateway/request-context.js';
 import type { Logger } from '../observability/logger.js';
 import type { Registry } from '../registry/registry.js';
-import type { PlannedAttempt, RoutePlan } from '../routing/plan.js';
+import type { RoutePlan } from '../routing/plan.js';
 import type {
   CounterStore,
   KeyStore,
   LocalCounterOps,
+  LocalHold,
   ReserveResult,
   VirtualKey,
 } from '../storage/admission-ports.js';
@@ -88,7 +90,8 @@ export interface AdmissionOptions {
 
 interface Held {
   period: BudgetPeriod;
-  reservationId: string;
+  /** The reservation's id, or on an in-process store the reservation itself (`local.hold`). */
+  reservation: string | LocalHold;
 }
 
 interface HeldTicket extends AdmissionTicket {
@@ -137,21 +140,36 @@ export function createModelScope(registry: Registry): ModelScope {
   };
 }
 
-/** Every model the plan may call: its steps, their verifiers' peers, a router-model's classifier and targets. */
-function planSteps(plan: RoutePlan): PlannedAttempt[] {
+const NO_PEERS: readonly string[] = Object.freeze([]);
+
+/**
+ * The first model the plan may call that `allowed` does not allow, in the plan's order: its
+ * steps, their verifiers' peers, a router-model's classifier and targets. Walked, not collected.
+ */
+function firstRefusedModel(plan: RoutePlan, scope: ModelScope, allowed: string[]): string | undefined {
   if (plan.kind === 'parallel') {
-    return plan.aggregator === undefined ? plan.members : [...plan.members, { model: plan.aggregator }];
+    for (const { model } of plan.members) if (!scope.allows(allowed, model)) return model;
+    const aggregator = plan.aggregator;
+    return aggregator === undefined || scope.allows(allowed, aggregator) ? undefined : aggregator;
   }
-  const peers = plan.attempts.flatMap((step) =>
-    (step.verifier?.weights.peers ?? []).map((model) => ({ model })),
-  );
+  for (const { model } of plan.attempts) if (!scope.allows(allowed, model)) return model;
+  for (const step of plan.attempts) {
+    for (const peer of step.verifier?.weights.peers ?? NO_PEERS) {
+      if (!scope.allows(allowed, peer)) return peer;
+    }
+  }
   const classifier = plan.classifier;
-  if (peers.length === 0 && classifier === undefined) return plan.attempts;
-  const routed = classifier === undefined ? [] : [{ model: classifier.model }, ...classifier.targets];
-  return [...plan.attempts, ...peers, ...routed.map(({ model }) => ({ model }))];
+  if (classifier === undefined) return undefined;
+  if (!scope.allows(allowed, classifier.model)) return classifier.model;
+  for (const { model } of classifier.targets) if (!scope.allows(allowed, model)) return model;
+  return undefined;
 }
 
-function budgetError(period: BudgetPeriod, result: ReserveResult, amount: number): GatewayError {
+function budgetError(
+  period: BudgetPeriod,
+  result: Pick<ReserveResult, 'used' | 'reserved'>,
+  amount: number,
+): GatewayError {
   const window = period.window === 'total' ? 'total' : `${period.window} (${period.period})`;
   return new GatewayError(
     'BUDGET_EXCEEDED',
@@ -205,6 +223,8 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
   });
   const pending = new Set<Promise<void>>();
   const local = counters.local;
+  // The store and the budgets go by one clock (the gateway's, or a test's): one reading serves both.
+  const sharedClock = local !== undefined && local.now === now;
 
   /** Keeps a settlement's unfinished work (an alert going out) for `idle()`. */
   function track(work: Promise<void>): void {
@@ -230,13 +250,11 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
   }
 
   function checkModels(key: VirtualKey, plan: RoutePlan): void {
-    for (const step of planSteps(plan)) {
-      if (!scope.allows(key.models, step.model)) {
-        throw new GatewayError('FORBIDDEN', `key "${key.name}" may not use model ${step.model}`, {
-          details: { model: step.model, allowed: key.models },
-        });
-      }
-    }
+    const refused = firstRefusedModel(plan, scope, key.models);
+    if (refused === undefined) return;
+    throw new GatewayError('FORBIDDEN', `key "${key.name}" may not use model ${refused}`, {
+      details: { model: refused, allowed: key.models },
+    });
   }
 
   /** Worst-case cost to reserve, capped by the request's max_cost; refuses a prompt dearer than the cap. */
@@ -259,9 +277,15 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     return Math.max(1, amount);
   }
 
+  /** Gives a reservation back: by id, or (in-process) by its handle. */
+  async function release(reservation: string | LocalHold): Promise<unknown> {
+    if (typeof reservation === 'string') return counters.release(reservation);
+    return local?.releaseHold(reservation);
+  }
+
   async function undo(hits: readonly CountedHit[], held: readonly Held[]): Promise<void> {
     const work: Promise<unknown>[] = [];
-    for (const { reservationId } of held) work.push(counters.release(reservationId));
+    for (const { reservation } of held) work.push(release(reservation));
     for (const { limit, hit, weight } of hits) {
       work.push(counters.adjust(limit.counterKey, RATE_WINDOW_MS, -weight, hit.at));
     }
@@ -280,30 +304,40 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
 
   /** The settlement on an in-process store: one synchronous step; only an alert going out is left pending. */
   function settleLocal(ops: LocalCounterOps, ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]) {
-    for (const { period, reservationId } of ticket.held) {
+    // One reading of the store's clock for the whole step.
+    const at = ops.now();
+    for (const { period, reservation } of ticket.held) {
+      const byId = typeof reservation === 'string';
       if (actual.costNanos === 0) {
-        ops.release(reservationId);
+        if (byId) ops.release(reservation);
+        else ops.releaseHold(reservation, at);
         continue;
       }
-      const state = ops.settle(reservationId, actual.costNanos);
+      const state = byId
+        ? ops.settle(reservation, actual.costNanos)
+        : ops.settleHold(reservation, actual.costNanos, at);
       if (state === undefined) lapsed(period, actual.costNanos);
       else if (alerts.due(period, state.used)) track(alerts.observe(period, state.used));
     }
     const tokens = actual.inputTokens + actual.outputTokens;
     for (const { limit, hit, weight } of ticket.tokenHits) {
-      if (tokens !== weight) ops.adjust(limit.counterKey, RATE_WINDOW_MS, tokens - weight, hit.at);
+      if (tokens !== weight) ops.adjust(limit.counterKey, RATE_WINDOW_MS, tokens - weight, hit.at, at);
     }
   }
 
   async function settleHeld(ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]): Promise<void> {
     const work: Promise<unknown>[] = [];
-    for (const { period, reservationId } of ticket.held) {
+    for (const { period, reservation } of ticket.held) {
       if (actual.costNanos === 0) {
-        work.push(counters.release(reservationId));
+        work.push(release(reservation));
         continue;
       }
+      const settled =
+        typeof reservation === 'string'
+          ? counters.settle(reservation, actual.costNanos)
+          : (async () => local?.settleHold(reservation, actual.costNanos))();
       work.push(
-        counters.settle(reservationId, actual.costNanos).then((state) => {
+        settled.then((state) => {
           if (state !== undefined) return alerts.observe(period, state.used);
           lapsed(period, actual.costNanos);
         }),
@@ -338,7 +372,10 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
 
       const size = inputSize(request);
       const at = now();
+      // The store's clock, read once for every counter of this step (in-process stores).
+      const storeNow = sharedClock ? at : local?.now();
       const hits: CountedHit[] = [];
+      const tokenHits: CountedHit[] = [];
       const held: Held[] = [];
       try {
         if (rates.length > 0) {
@@ -349,12 +386,13 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
             // In-process stores answer synchronously: no promise per counter on the request path.
             const hit =
               local !== undefined
-                ? local.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight)
+                ? local.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight, storeNow)
                 : await counters.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight);
             const counted: CountedHit = { limit, hit, weight };
             if (hit.unavailable) throw storeUnreachableError('rate limit', hit.retryAfterMs);
             if (!hit.allowed) throw rateLimitError(counted, hits);
             hits.push(counted);
+            if (limit.kind === 'tokens') tokenHits.push(counted);
           }
         }
         if (limits.length > 0 || capped) {
@@ -362,13 +400,17 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
           const ttlMs = Math.max(0, context.deadline - at) + reservationMarginMs;
           for (const limit of limits) {
             const period = budgetPeriod(limit, at);
-            const result =
-              local !== undefined
-                ? local.reserve(period.counterKey, amount, limit.limitNanos, ttlMs)
-                : await counters.reserve(period.counterKey, amount, limit.limitNanos, ttlMs);
+            if (local !== undefined) {
+              // Held by handle: no reservation id to make, index and look up again at settlement.
+              const result = local.hold(period.counterKey, amount, limit.limitNanos, ttlMs, storeNow);
+              if (result.hold === undefined) throw budgetError(period, result, amount);
+              held.push({ period, reservation: result.hold });
+              continue;
+            }
+            const result = await counters.reserve(period.counterKey, amount, limit.limitNanos, ttlMs);
             if (result.unavailable) throw storeUnreachableError('budget', 1_000);
             if (!result.ok || result.reservationId === undefined) throw budgetError(period, result, amount);
-            held.push({ period, reservationId: result.reservationId });
+            held.push({ period, reservation: result.reservationId });
           }
         }
       } catch (error) {
@@ -379,11 +421,7 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
           cause: error,
         });
       }
-      const ticket: HeldTicket = {
-        held,
-        tokenHits: hits.filter((counted) => counted.limit.kind === 'tokens'),
-        settled: false,
-      };
+      const ticket: HeldTicket = { held, tokenHits, settled: false };
       if (hits.length > 0) ticket.headers = rateLimitHeaders(hits);
       return ticket;
     },

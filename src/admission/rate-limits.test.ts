@@ -53,6 +53,56 @@ describe('rate-limit headers', () => {
     expect(formatResetDuration(120_000)).toBe('2m0s');
   });
 
+  it('formats every reset time as the plain arithmetic does', () => {
+    const plain = (ms: number): string => {
+      if (ms < 1_000) return `${Math.max(0, Math.ceil(ms))}ms`;
+      const seconds = Math.ceil(ms / 100) / 10;
+      if (seconds < 60) return `${seconds}s`;
+      const minutes = Math.floor(seconds / 60);
+      return `${minutes}m${Math.round((seconds - minutes * 60) * 10) / 10}s`;
+    };
+    const samples = [-5, 0, 0.4, 999.5, 1_000, 59_949.9, 59_950, 119_950, 3_599_950, 1e12, 1e12 + 1, 1e15];
+    for (let ms = 0; ms < 130_000; ms += 7) samples.push(ms, ms + 0.5);
+    for (let i = 0; i < 2_000; i++) samples.push((i * 7_919_993) % 1e10, i * 123_456.789);
+    for (const ms of samples) expect(formatResetDuration(ms), String(ms)).toBe(plain(ms));
+  });
+
+  it('writes counts past V8’s small integers as String() does', () => {
+    const hit = (remaining: number) => ({
+      allowed: true,
+      count: 0,
+      remaining,
+      resetMs: 1,
+      retryAfterMs: 0,
+      at: 0,
+    });
+    const limit = (kind: 'requests' | 'tokens', value: number) => ({
+      scope: 'global' as const,
+      kind,
+      counterKey: kind,
+      limit: value,
+      label: 'the gateway',
+    });
+    for (const remaining of [
+      0,
+      2 ** 30 - 1,
+      2 ** 30,
+      999_998_803_993,
+      1e12,
+      1_000_000_000_007,
+      2 ** 53 - 1,
+    ]) {
+      const headers = rateLimitHeaders([
+        { limit: limit('requests', 1e12), hit: hit(remaining), weight: 1 },
+        { limit: limit('tokens', 2 ** 40), hit: hit(remaining), weight: 1 },
+      ]);
+      expect(headers['x-ratelimit-limit-requests']).toBe('1000000000000');
+      expect(headers['x-ratelimit-limit-tokens']).toBe(String(2 ** 40));
+      expect(headers['x-ratelimit-remaining-requests']).toBe(String(remaining));
+      expect(headers['x-ratelimit-remaining-tokens']).toBe(String(remaining));
+    }
+  });
+
   it('reports the limit of each kind that is closest to refusing', () => {
     const hit = (remaining: number, resetMs: number) => ({
       allowed: true,

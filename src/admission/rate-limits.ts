@@ -85,13 +85,75 @@ export function createRateLimitBook(config: Config['rate_limit']): RateLimitBook
   };
 }
 
+// Requests within the same millisecond, and a request's two kinds of window, share a reset time:
+// the last one formatted is kept.
+let lastResetMs = Number.NaN;
+let lastResetText = '';
+
 /** `17ms`, `1.5s`, `6m0s`: the duration format of OpenAI's `x-ratelimit-reset-*` headers. */
 export function formatResetDuration(ms: number): string {
+  if (ms === lastResetMs) return lastResetText;
+  lastResetText = resetText(ms);
+  lastResetMs = ms;
+  return lastResetText;
+}
+
+function resetText(ms: number): string {
   if (ms < 1_000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  if (ms <= MAX_RESET_MS) {
+    // Seconds to the tenth, as whole tenths: `1m59.3s` without formatting a fraction (slow).
+    const tenths = Math.ceil(ms / 100);
+    if (tenths < 600) return `${tenthsText(tenths)}s`;
+    const minutes = Math.floor(tenths / 600);
+    return `${minutes}m${tenthsText(tenths - minutes * 600)}s`;
+  }
   const seconds = Math.ceil(ms / 100) / 10;
-  if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes}m${Math.round((seconds - minutes * 60) * 10) / 10}s`;
+}
+
+/** Longer than any window, and short enough for whole tenths to give the same text. */
+const MAX_RESET_MS = 1e12;
+
+/** `String(tenths / 10)` for a whole, non-negative number of tenths. */
+function tenthsText(tenths: number): string {
+  const whole = Math.floor(tenths / 10);
+  const tenth = tenths - whole * 10;
+  return tenth === 0 ? String(whole) : `${whole}.${tenth}`;
+}
+
+const SMALL_INTEGER_LIMIT = 2 ** 30;
+
+/**
+ * `String(n)` for a count: one past V8's small integers (a tokens-per-minute window counts in the
+ * billions) is written in two small halves, which is several times cheaper than formatting a double.
+ */
+function countText(n: number): string {
+  if (n < SMALL_INTEGER_LIMIT || !Number.isSafeInteger(n)) return String(n);
+  const high = Math.floor(n / 1e9);
+  return String(high) + String(n - high * 1e9).padStart(9, '0');
+}
+
+// The tightest limits are the same ones request after request: their text is kept.
+let lastRequestsLimit = Number.NaN;
+let lastRequestsLimitText = '';
+let lastTokensLimit = Number.NaN;
+let lastTokensLimitText = '';
+
+function requestsLimitText(limit: number): string {
+  if (limit !== lastRequestsLimit) {
+    lastRequestsLimitText = countText(limit);
+    lastRequestsLimit = limit;
+  }
+  return lastRequestsLimitText;
+}
+
+function tokensLimitText(limit: number): string {
+  if (limit !== lastTokensLimit) {
+    lastTokensLimitText = countText(limit);
+    lastTokensLimit = limit;
+  }
+  return lastTokensLimitText;
 }
 
 export interface CountedHit {
@@ -102,7 +164,6 @@ export interface CountedHit {
 
 /** The `x-ratelimit-*` headers for the hits of one request (the tightest limit of each kind). */
 export function rateLimitHeaders(hits: readonly CountedHit[]): Record<string, string> {
-  const headers: Record<string, string> = {};
   let requests: CountedHit | undefined;
   let tokens: CountedHit | undefined;
   for (const counted of hits) {
@@ -112,14 +173,26 @@ export function rateLimitHeaders(hits: readonly CountedHit[]): Record<string, st
       tokens = counted;
     }
   }
+  if (requests !== undefined && tokens !== undefined) {
+    // The usual case, as one literal.
+    return {
+      'x-ratelimit-limit-requests': requestsLimitText(requests.limit.limit),
+      'x-ratelimit-remaining-requests': countText(requests.hit.remaining),
+      'x-ratelimit-reset-requests': formatResetDuration(requests.hit.resetMs),
+      'x-ratelimit-limit-tokens': tokensLimitText(tokens.limit.limit),
+      'x-ratelimit-remaining-tokens': countText(tokens.hit.remaining),
+      'x-ratelimit-reset-tokens': formatResetDuration(tokens.hit.resetMs),
+    };
+  }
+  const headers: Record<string, string> = {};
   if (requests !== undefined) {
-    headers['x-ratelimit-limit-requests'] = String(requests.limit.limit);
-    headers['x-ratelimit-remaining-requests'] = String(requests.hit.remaining);
+    headers['x-ratelimit-limit-requests'] = requestsLimitText(requests.limit.limit);
+    headers['x-ratelimit-remaining-requests'] = countText(requests.hit.remaining);
     headers['x-ratelimit-reset-requests'] = formatResetDuration(requests.hit.resetMs);
   }
   if (tokens !== undefined) {
-    headers['x-ratelimit-limit-tokens'] = String(tokens.limit.limit);
-    headers['x-ratelimit-remaining-tokens'] = String(tokens.hit.remaining);
+    headers['x-ratelimit-limit-tokens'] = tokensLimitText(tokens.limit.limit);
+    headers['x-ratelimit-remaining-tokens'] = countText(tokens.hit.remaining);
     headers['x-ratelimit-reset-tokens'] = formatResetDuration(tokens.hit.resetMs);
   }
   return headers;

@@ -65,3 +65,52 @@ describe('key cache across processes', () => {
     await expect(keys.authenticate(secret)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });
+
+describe('keys known by their secret', () => {
+  it('answers a live key whose lookup is cached, and nothing else, without reading the store', async () => {
+    let now = 1_000_000;
+    const store = createMemoryKeyStore();
+    const keys = createKeyService(store, { now: () => now, cacheMs: 1_000 });
+    const { key, secret } = await keys.create({ name: 'k', expiresAt: now + 5_000 }, { admin: true });
+    // Not looked up yet; then a wrong key of the same shape is looked up and refused.
+    expect(keys.known(secret)).toBeUndefined();
+    const wrong = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    await expect(keys.authenticate(wrong)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(keys.known(wrong)).toBeUndefined();
+    await keys.authenticate(secret);
+    let reads = 0;
+    const read = store.getByHash.bind(store);
+    store.getByHash = async (hash) => {
+      reads++;
+      return read(hash);
+    };
+    expect(keys.known(secret)?.id).toBe(key.id);
+    expect(keys.known(wrong)).toBeUndefined();
+    expect(reads).toBe(0);
+    // Past the cache's second it is looked up again before it is known again.
+    now += 1_000;
+    expect(keys.known(secret)).toBeUndefined();
+    await keys.authenticate(secret);
+    expect(reads).toBe(1);
+    expect(keys.known(secret)?.id).toBe(key.id);
+    // Expired: no longer known (and `resolve` says why).
+    now += 4_500;
+    expect(keys.known(secret)).toBeUndefined();
+    await expect(keys.authenticate(secret)).rejects.toThrow(/expired/);
+  });
+
+  it('forgets a secret when its key is revoked, evicted or the cache cleared', async () => {
+    const keys = createKeyService(createMemoryKeyStore(), { cacheMs: 60_000 });
+    const first = await keys.create({ name: 'a' }, { admin: true });
+    const second = await keys.create({ name: 'b' }, { admin: true });
+    const third = await keys.create({ name: 'c' }, { admin: true });
+    for (const { secret } of [first, second, third]) await keys.authenticate(secret);
+    await keys.revoke(first.key.id);
+    keys.evict(second.key.id);
+    expect(keys.known(first.secret)).toBeUndefined();
+    expect(keys.known(second.secret)).toBeUndefined();
+    expect(keys.known(third.secret)?.id).toBe(third.key.id);
+    keys.clearCache();
+    expect(keys.known(third.secret)).toBeUndefined();
+  });
+});

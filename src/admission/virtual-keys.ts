@@ -8,6 +8,12 @@
  * authentication) and answered synchronously while it is (`resolve`), so a request with a known
  * key never waits for a promise; revoking through the service clears it, so a revoked key fails
  * on the very next request, and expiry is checked on every request.
+ *
+ * While a live key's lookup is cached it is also found by the secret itself (`known`), which saves
+ * hashing the secret again: hashing is most of what authenticating a known key costs. The secret
+ * is then held in this process's memory, as the request carrying it already was — never in the
+ * store, a log or an answer — and only for keys the store knew and that are live: a flood of
+ * wrong keys adds nothing, and revoking, evicting or clearing the cache forgets it.
  */
 
 import { hash, randomBytes } from 'node:crypto';
@@ -84,6 +90,11 @@ export interface KeyService {
    * `digest` is `hashVirtualKey(secret)` when the caller has it already.
    */
   resolve(secret: string, digest?: string): VirtualKey | Promise<VirtualKey>;
+  /**
+   * The key `secret` authenticates, when its lookup is cached and it is live; otherwise undefined
+   * (ask `resolve`, which also says why a key is refused). Never reads the store, never throws.
+   */
+  known(secret: string): VirtualKey | undefined;
   get(id: string): Promise<VirtualKey | undefined>;
   list(): Promise<VirtualKey[]>;
   revoke(id: string): Promise<VirtualKey | undefined>;
@@ -124,12 +135,14 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   const now = options.now ?? Date.now;
   const scope = options.scope ?? ANY_MODEL;
   const cacheMs = options.cacheMs ?? 1_000;
-  // By the secret's hash: the secret itself is never kept.
+  // By the secret's hash.
   const cache = new Map<string, Cached>();
+  // By the secret, while its lookup is in `cache`: that lookup, whose hash is the secret's.
+  const bySecret = new Map<string, Cached>();
   // Bumped by every eviction: a lookup that started before one must not cache what it read.
   let evictions = 0;
 
-  async function lookUp(hash: string, at: number): Promise<Cached | undefined> {
+  async function lookUp(secret: string, hash: string, at: number): Promise<Cached | undefined> {
     let stored: StoredKey | undefined;
     const started = evictions;
     try {
@@ -143,10 +156,19 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     if (stored === undefined) return undefined;
     const { hash: storedHash, ...key } = stored;
     const found: Cached = { key, hash: storedHash, until: at + cacheMs };
-    // Only live keys are remembered, so a refusal is always decided by the store.
-    if (cacheMs > 0 && key.revokedAt === undefined && started === evictions) {
-      if (cache.size >= CACHE_LIMIT) cache.clear();
+    // Only live keys are remembered, so a refusal is always decided by the store; and only under
+    // their own hash, so that a cached lookup matches by being found (see `resolve`).
+    const remembered =
+      cacheMs > 0 && key.revokedAt === undefined && started === evictions && digestsEqual(storedHash, hash);
+    if (remembered) {
+      if (cache.size >= CACHE_LIMIT || bySecret.size >= CACHE_LIMIT) {
+        cache.clear();
+        bySecret.clear();
+      }
       cache.set(hash, found);
+      bySecret.set(secret, found);
+    } else {
+      bySecret.delete(secret);
     }
     return found;
   }
@@ -154,13 +176,29 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   function evict(id: string): void {
     evictions++;
     for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
+    for (const [secret, cached] of bySecret) if (cached.key.id === id) bySecret.delete(secret);
+  }
+
+  function known(secret: string): VirtualKey | undefined {
+    if (secret.length !== KEY_LENGTH) return undefined;
+    const cached = bySecret.get(secret);
+    if (cached === undefined) return undefined;
+    // Its lookup was replaced (the next one remembers the secret again) or evicted since.
+    if (cache.get(cached.hash) !== cached) return undefined;
+    const at = now();
+    if (cached.until <= at) return undefined;
+    const { key } = cached;
+    return key.expiresAt !== undefined && key.expiresAt <= at ? undefined : key;
   }
 
   function verify(found: Cached | undefined, hash: string, at: number): VirtualKey {
     if (found === undefined || !digestsEqual(found.hash, hash)) {
       throw new GatewayError('UNAUTHORIZED', 'invalid API key');
     }
-    const { key } = found;
+    return live(found.key, at);
+  }
+
+  function live(key: VirtualKey, at: number): VirtualKey {
     if (key.revokedAt !== undefined) throw new GatewayError('UNAUTHORIZED', 'this API key has been revoked');
     if (key.expiresAt !== undefined && key.expiresAt <= at) {
       throw new GatewayError('UNAUTHORIZED', 'this API key has expired');
@@ -168,15 +206,17 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     return key;
   }
 
-  function resolve(secret: string, digest?: string): VirtualKey | Promise<VirtualKey> {
+  // `given` must be `hashVirtualKey(secret)`: it decides which key this is.
+  function resolve(secret: string, given?: string): VirtualKey | Promise<VirtualKey> {
     if (secret.length !== KEY_LENGTH || !isVirtualKey(secret)) {
       throw new GatewayError('UNAUTHORIZED', 'invalid API key');
     }
-    const hash = digest ?? hashVirtualKey(secret);
+    const hash = given ?? hashVirtualKey(secret);
     const at = now();
     const cached = cache.get(hash);
-    if (cached !== undefined && cached.until > at) return verify(cached, hash, at);
-    return lookUp(hash, at).then((found) => verify(found, hash, at));
+    // Found under `hash`, a cached lookup is the stored hash's, which `lookUp` compared already.
+    if (cached !== undefined && cached.until > at) return live(cached.key, at);
+    return lookUp(secret, hash, at).then((found) => verify(found, hash, at));
   }
 
   return {
@@ -213,6 +253,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
       return resolve(secret);
     },
     resolve,
+    known,
 
     get: (id) => store.get(id),
     list: () => store.list(),
@@ -228,6 +269,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     clearCache: () => {
       evictions++;
       cache.clear();
+      bySecret.clear();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyService } from '../admission/virtual-keys.js';
+import { createKeyService, hashVirtualKey } from '../admission/virtual-keys.js';
 import { isGatewayError } from '../core/errors.js';
 import type { Caller } from '../gateway/request-context.js';
 import { createMemoryKeyStore } from '../storage/memory/memory-key-store.js';
@@ -87,5 +87,27 @@ describe('createAuthenticator', () => {
     const admin = auth.authenticate({ 'x-api-key': MASTER });
     expect(admin).toEqual({ admin: true });
     expect(Object.isFrozen(admin)).toBe(true);
+  });
+
+  it('keeps the master key first, even when a virtual key with the same secret is cached', async () => {
+    // A master key shaped like a virtual key, and a key record stored under its hash.
+    const secret = `sk-sy-${'m'.repeat(43)}`;
+    const store = createMemoryKeyStore();
+    await store.create({
+      id: 'key_same',
+      hash: hashVirtualKey(secret),
+      prefix: secret.slice(0, 10),
+      name: 'same',
+      models: [],
+      admin: false,
+      createdBy: 'master',
+      createdAt: 0,
+    });
+    const keys = createKeyService(store);
+    await keys.authenticate(secret);
+    expect(keys.known(secret)?.id).toBe('key_same');
+    const auth = createAuthenticator(secret, keys);
+    for (let i = 0; i < 3; i++)
+      expect(auth.authenticate({ authorization: `Bearer ${secret}` })).toEqual({ admin: true });
   });
 });

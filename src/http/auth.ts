@@ -2,7 +2,9 @@
  * @module http/auth
  * Who is calling. The key comes as `Authorization: Bearer KEY` or `x-api-key: KEY`. The master
  * key (`auth.master_key`) is hashed once at start; a presented key is hashed once per request and
- * the digests compared in constant time, so neither timing nor length tells anything about it.
+ * the digests compared in constant time, so neither timing nor length tells anything about it —
+ * except a live virtual key whose lookup is cached and that was told from the master key once
+ * already (`KeyService.known`): that one is answered at once, with nothing hashed or compared.
  * It makes the caller an admin. A virtual key (`sk-sy-…`) is looked up by its hash in the key
  * store — asynchronous only when its lookup is not cached — and the caller becomes that key,
  * with its project, user, limits and scope; revoked or expired, it is refused. Anything else is
@@ -49,11 +51,12 @@ const ADMIN: Caller = Object.freeze({ admin: true });
 
 export function createAuthenticator(
   masterKey: string | undefined,
-  keys?: Pick<KeyService, 'resolve'>,
+  keys?: Pick<KeyService, 'resolve' | 'known'>,
 ): Authenticator {
   const open = masterKey === undefined || masterKey === '';
   const expected = open ? undefined : hashVirtualKey(masterKey);
-  // Key records are reused while their lookup is cached: one caller per record.
+  // Key records are reused while their lookup is cached: one caller per record. With a master
+  // key, a record has a caller only once a key of it was hashed and found not to be the master key.
   const callers = new WeakMap<VirtualKey, Caller>();
   const callerFor = (key: VirtualKey): Caller => {
     let caller = callers.get(key);
@@ -73,6 +76,11 @@ export function createAuthenticator(
     open,
     authenticate(headers) {
       const key = presentedKey(headers);
+      if (key !== undefined && keys !== undefined) {
+        const known = keys.known(key);
+        const caller = known === undefined ? undefined : callers.get(known);
+        if (caller !== undefined) return caller;
+      }
       if (expected === undefined) {
         return (key === undefined ? undefined : virtual(key)) ?? ADMIN;
       }

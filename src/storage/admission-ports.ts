@@ -87,13 +87,41 @@ export interface CounterStore {
   readonly local?: LocalCounterOps;
 }
 
-/** The synchronous face of an in-process CounterStore (see `CounterStore.local`). */
+/**
+ * The synchronous face of an in-process CounterStore (see `CounterStore.local`). Operations that
+ * read the store's clock take it as an optional last argument (`now`): a caller doing several in
+ * one step reads `now()` once and passes it to each, instead of each reading the clock.
+ */
 export interface LocalCounterOps {
+  /** The store's clock. */
+  now(): number;
   reserve(key: string, amount: number, limit: number, ttlMs: number): ReserveResult;
   settle(reservationId: string, actual: number): CounterState | undefined;
   release(reservationId: string): boolean;
-  hit(key: string, windowMs: number, limit: number, weight: number): WindowHit;
-  adjust(key: string, windowMs: number, delta: number, at: number): void;
+  hit(key: string, windowMs: number, limit: number, weight: number, now?: number): WindowHit;
+  adjust(key: string, windowMs: number, delta: number, at: number, now?: number): void;
+  /**
+   * As `reserve`, but the reservation is its own handle: settled or released with `settleHold`
+   * and `releaseHold` of the same store, never by id. The request path's way: no id is looked
+   * up, so holding and settling cost no map entry. It lapses, and settles late, like any other.
+   */
+  hold(key: string, amount: number, limit: number, ttlMs: number, now?: number): HoldResult;
+  settleHold(hold: LocalHold, actual: number, now?: number): CounterState | undefined;
+  releaseHold(hold: LocalHold, now?: number): boolean;
+}
+
+/** A reservation made through `LocalCounterOps.hold`: a handle only its store can use. */
+export interface LocalHold {
+  readonly amount: number;
+}
+
+/** Outcome of `LocalCounterOps.hold`: a `ReserveResult` whose handle is the reservation itself. */
+export interface HoldResult {
+  ok: boolean;
+  used: number;
+  reserved: number;
+  /** Present exactly when `ok`. */
+  hold?: LocalHold;
 }
 
 export type BudgetWindow = 'daily' | 'monthly' | 'total';

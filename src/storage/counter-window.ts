@@ -16,7 +16,8 @@ export function bucketStart(now: number, windowMs: number): number {
 
 /**
  * Decides a hit of `weight` given the previous and current buckets' counts. The caller adds
- * `weight` to the current bucket when `allowed`.
+ * `weight` to the current bucket when `allowed`; a caller that knows `bucketStart(now, windowMs)`
+ * already passes it as `start`.
  */
 export function decideHit(
   previous: number,
@@ -25,8 +26,8 @@ export function decideHit(
   windowMs: number,
   limit: number,
   weight: number,
+  start = bucketStart(now, windowMs),
 ): WindowHit {
-  const start = bucketStart(now, windowMs);
   const elapsed = now - start;
   const count = (previous * (windowMs - elapsed)) / windowMs + current;
   const allowed = count + weight <= limit;

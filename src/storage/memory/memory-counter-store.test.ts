@@ -61,3 +61,106 @@ describe('memory counter store: the synchronous face', () => {
     expect(seen[0]).toMatchObject({ key: 'k', windowMs: MINUTE, start: 5 * MINUTE, current: 5 });
   });
 });
+
+describe('memory counter store: reservations held by handle', () => {
+  it('holds against the limit like reserve, and settles or releases a handle once', async () => {
+    const store = createMemoryCounterStore({ now: () => 1_000_000 });
+    const local = store.local!;
+    const first = local.hold('budget', 600, 1_000, MINUTE);
+    expect(first).toMatchObject({ ok: true, used: 0, reserved: 0 });
+    expect(local.hold('budget', 401, 1_000, MINUTE)).toEqual({ ok: false, used: 0, reserved: 600 });
+    const second = local.hold('budget', 400, 1_000, MINUTE);
+    expect(second).toMatchObject({ ok: true, used: 0, reserved: 600 });
+    expect(await store.get('budget')).toEqual({ used: 0, reserved: 1_000, reservations: 2 });
+    expect(local.settleHold(first.hold!, 250)).toEqual({ used: 250, reserved: 400, reservations: 1 });
+    expect(local.settleHold(first.hold!, 250)).toBeUndefined();
+    expect(local.releaseHold(first.hold!)).toBe(false);
+    expect(local.releaseHold(second.hold!)).toBe(true);
+    expect(local.releaseHold(second.hold!)).toBe(false);
+    expect(await store.get('budget')).toEqual({ used: 250, reserved: 0, reservations: 0 });
+  });
+
+  it('never passes the limit over a thousand holds, and settling them all adds up exactly', async () => {
+    const store = createMemoryCounterStore();
+    const local = store.local!;
+    const results = Array.from({ length: 1_000 }, () => local.hold('c', 7, 700, MINUTE));
+    const held = results.filter((result) => result.ok);
+    expect(held).toHaveLength(100);
+    for (const [i, result] of held.entries()) local.settleHold(result.hold!, i % 2 === 0 ? 3 : 7);
+    expect(await store.get('c')).toEqual({ used: 500, reserved: 0, reservations: 0 });
+  });
+
+  it('lapses on time; a late settlement still charges within the grace period, not after it', async () => {
+    let now = 10 * MINUTE;
+    const store = createMemoryCounterStore({ now: () => now, lapseGraceMs: 5 * MINUTE });
+    const local = store.local!;
+    const late = local.hold('e', 60, 100, 10_000).hold!;
+    const forgotten = local.hold('e', 40, 100, 10_000).hold!;
+    now += 10_000;
+    expect(await store.get('e')).toEqual({ used: 0, reserved: 0, reservations: 0 });
+    expect(local.settleHold(late, 25)).toEqual({ used: 25, reserved: 0, reservations: 0 });
+    now += 6 * MINUTE;
+    local.hold('sweep', 1, 1, MINUTE);
+    expect(local.settleHold(forgotten, 10)).toBeUndefined();
+    expect(await store.get('e')).toEqual({ used: 25, reserved: 0, reservations: 0 });
+  });
+
+  it('takes the time of a step when given, and refuses a handle of another store', () => {
+    let now = 5 * MINUTE;
+    const local = createMemoryCounterStore({ now: () => now }).local!;
+    const held = local.hold('b', 10, 100, 1_000, now - 1_000).hold!;
+    // Held a second ago with a one-second ttl: it has lapsed by the store's own clock.
+    expect(local.hold('b', 95, 100, MINUTE)).toMatchObject({ ok: true, reserved: 0 });
+    expect(local.settleHold(held, 5)).toEqual({ used: 5, reserved: 95, reservations: 1 });
+    expect(local.hit('r', MINUTE, 10, 1, now + MINUTE)).toMatchObject({ allowed: true, at: now + MINUTE });
+    now += MINUTE;
+    expect(local.hit('r', MINUTE, 10, 1)).toMatchObject({ count: 1, remaining: 8 });
+    const other = createMemoryCounterStore().local!.hold('b', 1, 10, MINUTE).hold!;
+    expect(() => local.settleHold(other, 1)).toThrow(/another counter store/);
+  });
+
+  it('tells a journal of held reservations as live objects, made and ended — or by id without `holds`', () => {
+    const events: string[] = [];
+    const journal: CounterJournal = {
+      used() {},
+      reserved: (id) => events.push(`reserved ${id}`),
+      removed: (id) => events.push(`removed ${id}`),
+      window() {},
+      holds: {
+        made: (r) => events.push(`made ${r.key} ${r.amount} ${r.ended}`),
+        ended: (r) => events.push(`ended ${r.key} ${r.ended}`),
+      },
+    };
+    const local = createMemoryCounterStore({ now: () => MINUTE, journal }).local!;
+    const held = local.hold('b', 5, 100, MINUTE).hold!;
+    local.settleHold(held, 3);
+    expect(events).toEqual(['made b 5 false', 'ended b true']);
+
+    const byId: string[] = [];
+    const plain = createMemoryCounterStore({
+      journal: {
+        used() {},
+        reserved: (id) => byId.push(`+${id}`),
+        removed: (id) => byId.push(`-${id}`),
+        window() {},
+      },
+    }).local!;
+    plain.releaseHold(plain.hold('b', 5, 100, MINUTE).hold!);
+    expect(byId).toHaveLength(2);
+    expect(byId[1]).toBe(`-${byId[0]!.slice(1)}`);
+  });
+
+  it('rolls a window read from a snapshot over like any other', () => {
+    const start = 10 * MINUTE;
+    const local = createMemoryCounterStore({
+      now: () => start + MINUTE + 15_000,
+      initial: {
+        counters: [],
+        reservations: [],
+        windows: [{ key: 'r', windowMs: MINUTE, start, previous: 0, current: 8 }],
+      },
+    }).local!;
+    // A quarter into the next bucket, 6 of the 8 still count.
+    expect(local.hit('r', MINUTE, 10, 1)).toMatchObject({ allowed: true, count: 6, remaining: 3 });
+  });
+});

@@ -7,35 +7,55 @@
  *
  * A journal, when given, hears every change as it happens (the SQLite store persists through
  * it), and a snapshot seeds the state at start. Every operation is also offered synchronously
- * (`local`), which is what admission uses: no promise per counter on the request path.
- * Reservation ids are a random per-store prefix and a sequence number — unique across restarts
- * (a persisted reservation keeps its id), and cheaper than a UUID per reservation.
+ * (`local`), which is what admission uses: no promise per counter on the request path, and
+ * reservations held by handle (`local.hold`), which enter no index by id: a counter threads its
+ * live reservations through the reservations themselves, so holding and settling one costs a few
+ * pointer writes. Reservation ids are a random per-store prefix and a sequence number — unique
+ * across restarts (a persisted reservation keeps its id), and cheaper than a UUID per reservation.
+ * The rate windows are memory-rate-windows.ts's.
  */
 
 import { randomBytes } from 'node:crypto';
 import type {
   CounterState,
   CounterStore,
+  HoldResult,
   LocalCounterOps,
+  LocalHold,
   ReserveResult,
   WindowHit,
 } from '../admission-ports.js';
-import { bucketStart, decideHit } from '../counter-window.js';
+import { createRateWindows, type WindowRow, type WindowState } from './memory-rate-windows.js';
+
+export type { WindowState } from './memory-rate-windows.js';
 
 /** Rows of a persisted counter store. */
 export interface CounterSnapshot {
   counters: { key: string; used: number }[];
   reservations: { id: string; key: string; amount: number; expiresAt: number }[];
-  windows: { key: string; windowMs: number; start: number; previous: number; current: number }[];
+  windows: WindowRow[];
 }
 
-/** A rate window as the store keeps it: the same object for as long as the store lives. */
-export interface WindowState {
+/** A reservation made by handle (`local.hold`), as the store keeps it: the same object until it ends. */
+export interface HeldReservation {
+  readonly id: string;
   readonly key: string;
-  readonly windowMs: number;
-  readonly start: number;
-  readonly previous: number;
-  readonly current: number;
+  readonly amount: number;
+  readonly expiresAt: number;
+  /** Grows with every reservation the store makes: a later one has a larger sequence. */
+  readonly sequence: number;
+  /** Settled, released, or forgotten after the grace period. */
+  readonly ended: boolean;
+}
+
+/**
+ * How a journal hears of reservations made by handle: as the store's live objects, when made and
+ * when ended (settled, released, or forgotten after the grace period). Most end before the next
+ * write and need none, so nothing has to be looked up by id for them.
+ */
+export interface HoldJournal {
+  made(reservation: HeldReservation): void;
+  ended(reservation: HeldReservation): void;
 }
 
 /** Told about each change right after it is made, on the caller's stack: keep it cheap. */
@@ -49,6 +69,8 @@ export interface CounterJournal {
    * a window hit a thousand times between two writes is remembered once, with no copy per hit.
    */
   window(window: WindowState): void;
+  /** Reservations made by handle; without it they are told by id (`reserved`, `removed`) like the others. */
+  holds?: HoldJournal;
 }
 
 export interface MemoryCounterStoreOptions {
@@ -66,24 +88,27 @@ interface Counter {
   key: string;
   used: number;
   reserved: number;
-  live: Map<string, Reservation>;
-  /** Earliest expiry among `live`; Infinity when none. */
+  /** The live reservations, newest first, linked through `next` and `previous`. */
+  newest: Reservation | undefined;
+  live: number;
+  /** Earliest expiry among the live reservations (or among those since removed); Infinity when none. */
   nextExpiry: number;
 }
 
-interface Reservation {
-  counter: Counter;
-  amount: number;
-  expiresAt: number;
+interface Reservation extends HeldReservation, LocalHold {
+  readonly counter: Counter;
+  /** The store that made it: a handle from another store is refused. */
+  readonly owner: object;
+  /** Past its expiry: no longer held in the counter, still settleable within the grace period. */
   lapsed: boolean;
-}
-
-interface Window {
-  key: string;
-  windowMs: number;
-  start: number;
-  previous: number;
-  current: number;
+  /** Settled, released or forgotten. */
+  ended: boolean;
+  /** In the index by id: its id was handed out (`reserve`) or read from a snapshot. */
+  indexed: boolean;
+  /** How the journal knows of it, and so how its end is told. */
+  told: 'not' | 'by-id' | 'by-handle';
+  previous: Reservation | undefined;
+  next: Reservation | undefined;
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -93,88 +118,174 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
   const now = options.now ?? Date.now;
   const graceMs = options.lapseGraceMs ?? HOUR_MS;
   const journal = options.journal;
+  const holdJournal = journal?.holds;
+  const owner = {};
   const counters = new Map<string, Counter>();
+  // By id: the reservations whose id was handed out. Held ones are reached through their handle.
   const reservations = new Map<string, Reservation>();
-  // By counter key alone (callers pass the same key string every time, so its hash is cached):
-  // the window of the first `windowMs` a key was used with. A key used with another `windowMs`
-  // too (no caller does; the port allows it) keeps that window in `otherWindows`.
-  const windows = new Map<string, Window>();
-  const otherWindows = new Map<string, Window>();
-  const windowOf = (key: string, windowMs: number): Window | undefined => {
-    const window = windows.get(key);
-    return window === undefined || window.windowMs === windowMs
-      ? window
-      : otherWindows.get(`${windowMs}\u0000${key}`);
-  };
-  const addWindow = (window: Window): void => {
-    const first = windows.get(window.key);
-    if (first === undefined) windows.set(window.key, window);
-    else if (first.windowMs !== window.windowMs)
-      otherWindows.set(`${window.windowMs}\u0000${window.key}`, window);
-  };
+  // Lapsed and not yet ended: the sweep forgets them after the grace period.
+  let lapsedReservations: Reservation[] = [];
+  const idPrefix = `r${randomBytes(9).toString('base64url')}-`;
+  let sequence = 0;
+  const windows = createRateWindows(
+    options.initial?.windows ?? [],
+    journal === undefined ? undefined : (window) => journal.window(window),
+  );
   let nextSweep = now() + SWEEP_EVERY_MS;
   let closed = false;
 
   function counterOf(key: string): Counter {
     let counter = counters.get(key);
     if (counter === undefined) {
-      counter = { key, used: 0, reserved: 0, live: new Map(), nextExpiry: Number.POSITIVE_INFINITY };
+      counter = {
+        key,
+        used: 0,
+        reserved: 0,
+        newest: undefined,
+        live: 0,
+        nextExpiry: Number.POSITIVE_INFINITY,
+      };
       counters.set(key, counter);
     }
     return counter;
   }
 
+  function unlink(counter: Counter, reservation: Reservation): void {
+    const { previous, next } = reservation;
+    if (previous === undefined) counter.newest = next;
+    else previous.next = next;
+    if (next !== undefined) next.previous = previous;
+    reservation.previous = undefined;
+    reservation.next = undefined;
+    counter.live--;
+    counter.reserved -= reservation.amount;
+  }
+
   function lapseExpired(counter: Counter, at: number): void {
     if (at < counter.nextExpiry) return;
     let next = Number.POSITIVE_INFINITY;
-    for (const [id, reservation] of counter.live) {
+    for (let reservation = counter.newest; reservation !== undefined; ) {
+      const older: Reservation | undefined = reservation.next;
       if (reservation.expiresAt <= at) {
-        counter.live.delete(id);
-        counter.reserved -= reservation.amount;
+        unlink(counter, reservation);
         reservation.lapsed = true;
+        lapsedReservations.push(reservation);
       } else if (reservation.expiresAt < next) {
         next = reservation.expiresAt;
       }
+      reservation = older;
     }
     counter.nextExpiry = next;
+  }
+
+  /** Settled, released or forgotten: out of the index, and the journal told if it knows it. */
+  function end(reservation: Reservation): void {
+    reservation.ended = true;
+    if (reservation.indexed) reservations.delete(reservation.id);
+    if (reservation.told === 'by-id') journal?.removed(reservation.id);
+    else if (reservation.told === 'by-handle') holdJournal?.ended(reservation);
   }
 
   function sweep(at: number): void {
     if (at < nextSweep) return;
     nextSweep = at + SWEEP_EVERY_MS;
     for (const counter of counters.values()) lapseExpired(counter, at);
-    for (const [id, reservation] of reservations) {
-      if (reservation.lapsed && reservation.expiresAt + graceMs <= at) {
-        reservations.delete(id);
-        journal?.removed(id);
-      }
+    const kept: Reservation[] = [];
+    for (const reservation of lapsedReservations) {
+      if (reservation.ended) continue;
+      if (reservation.expiresAt + graceMs <= at) end(reservation);
+      else kept.push(reservation);
     }
+    lapsedReservations = kept;
   }
 
-  function hold(id: string, counter: Counter, amount: number, expiresAt: number): void {
-    const reservation: Reservation = { counter, amount, expiresAt, lapsed: false };
-    counter.live.set(id, reservation);
+  /** Holds `amount` in the counter; a new reservation's id is made from its sequence number. */
+  function hold(id: string | undefined, counter: Counter, amount: number, expiresAt: number): Reservation {
+    const newest = counter.newest;
+    const made = ++sequence;
+    const reservation: Reservation = {
+      id: id ?? idPrefix + made.toString(36),
+      key: counter.key,
+      amount,
+      expiresAt,
+      sequence: made,
+      counter,
+      owner,
+      lapsed: false,
+      ended: false,
+      indexed: false,
+      told: 'not',
+      previous: undefined,
+      next: newest,
+    };
+    if (newest !== undefined) newest.previous = reservation;
+    counter.newest = reservation;
+    counter.live++;
     counter.reserved += amount;
     if (expiresAt < counter.nextExpiry) counter.nextExpiry = expiresAt;
-    reservations.set(id, reservation);
+    return reservation;
+  }
+
+  function tellById(reservation: Reservation): void {
+    if (journal === undefined) return;
+    reservation.told = 'by-id';
+    journal.reserved(reservation.id, reservation.key, reservation.amount, reservation.expiresAt);
+  }
+
+  function index(reservation: Reservation): void {
+    reservation.indexed = true;
+    reservations.set(reservation.id, reservation);
   }
 
   function stateOf(counter: Counter): CounterState {
-    return { used: counter.used, reserved: counter.reserved, reservations: counter.live.size };
+    return { used: counter.used, reserved: counter.reserved, reservations: counter.live };
   }
 
-  function take(reservationId: string): Reservation | undefined {
-    const reservation = reservations.get(reservationId);
-    if (reservation === undefined) return undefined;
-    reservations.delete(reservationId);
+  /** Ends a reservation that has not ended yet, and gives back what it held (unless it lapsed). */
+  function take(reservation: Reservation, at: number): Reservation {
     const { counter } = reservation;
-    lapseExpired(counter, now());
-    if (!reservation.lapsed) {
-      counter.live.delete(reservationId);
-      counter.reserved -= reservation.amount;
-    }
-    journal?.removed(reservationId);
+    lapseExpired(counter, at);
+    if (!reservation.lapsed) unlink(counter, reservation);
+    end(reservation);
     return reservation;
+  }
+
+  /** The reservation a handle stands for; undefined when it has ended. */
+  function heldBy(handle: LocalHold): Reservation | undefined {
+    const reservation = handle as Reservation;
+    if (reservation.owner !== owner) throw new Error('a reservation held by another counter store');
+    return reservation.ended ? undefined : reservation;
+  }
+
+  function settleTaken(reservation: Reservation, actual: number): CounterState {
+    const { counter } = reservation;
+    if (actual !== 0) {
+      counter.used += actual;
+      journal?.used(counter.key, counter.used);
+    }
+    return stateOf(counter);
+  }
+
+  /** Checks the limit and holds `amount`; undefined when it does not fit (see `refusal`). */
+  function tryHold(
+    key: string,
+    amount: number,
+    limit: number,
+    ttlMs: number,
+    at: number,
+  ): Reservation | undefined {
+    assertOpen();
+    sweep(at);
+    const counter = counterOf(key);
+    lapseExpired(counter, at);
+    if (counter.used + counter.reserved + amount > limit) return undefined;
+    return hold(undefined, counter, amount, at + ttlMs);
+  }
+
+  /** What a refused reservation is told: the counter as it was checked, on the same step. */
+  function refusal(key: string): { ok: false; used: number; reserved: number } {
+    const counter = counterOf(key);
+    return { ok: false, used: counter.used, reserved: counter.reserved };
   }
 
   function assertOpen(): void {
@@ -187,89 +298,79 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
     for (const { key, used } of seed.counters) counterOf(key).used = used;
     for (const { id, key, amount, expiresAt } of seed.reservations) {
       if (expiresAt + graceMs <= at) continue;
-      hold(id, counterOf(key), amount, expiresAt);
-    }
-    for (const { key, windowMs, start, previous, current } of seed.windows) {
-      addWindow({ key, windowMs, start, previous, current });
+      const reservation = hold(id, counterOf(key), amount, expiresAt);
+      // Read from the journal's own rows: it knows it already.
+      reservation.told = 'by-id';
+      index(reservation);
     }
   }
 
-  const idPrefix = `r${randomBytes(9).toString('base64url')}-`;
-  let idSequence = 0;
-
   const local: LocalCounterOps = {
+    now,
+
     reserve(key, amount, limit, ttlMs): ReserveResult {
-      assertOpen();
-      const at = now();
-      sweep(at);
-      const counter = counterOf(key);
-      lapseExpired(counter, at);
-      const { used, reserved } = counter;
-      if (used + reserved + amount > limit) return { ok: false, used, reserved };
-      const id = idPrefix + (++idSequence).toString(36);
-      const expiresAt = at + ttlMs;
-      hold(id, counter, amount, expiresAt);
-      journal?.reserved(id, key, amount, expiresAt);
-      return { ok: true, used, reserved, reservationId: id };
+      const reservation = tryHold(key, amount, limit, ttlMs, now());
+      if (reservation === undefined) return refusal(key);
+      const { counter } = reservation;
+      index(reservation);
+      tellById(reservation);
+      return {
+        ok: true,
+        used: counter.used,
+        reserved: counter.reserved - amount,
+        reservationId: reservation.id,
+      };
     },
 
     settle(reservationId, actual) {
       assertOpen();
-      const reservation = take(reservationId);
-      if (reservation === undefined) return undefined;
-      const { counter } = reservation;
-      if (actual !== 0) {
-        counter.used += actual;
-        journal?.used(counter.key, counter.used);
-      }
-      return stateOf(counter);
+      const reservation = reservations.get(reservationId);
+      return reservation === undefined ? undefined : settleTaken(take(reservation, now()), actual);
     },
 
     release(reservationId) {
       assertOpen();
-      return take(reservationId) !== undefined;
+      const reservation = reservations.get(reservationId);
+      if (reservation === undefined) return false;
+      take(reservation, now());
+      return true;
     },
 
-    hit(key, windowMs, limit, weight): WindowHit {
-      assertOpen();
-      const at = now();
-      const start = bucketStart(at, windowMs);
-      let window = windowOf(key, windowMs);
-      if (window === undefined) {
-        window = { key, windowMs, start, previous: 0, current: 0 };
-        addWindow(window);
-      } else if (window.start !== start) {
-        window.previous = window.start === start - windowMs ? window.current : 0;
-        window.current = 0;
-        window.start = start;
-      }
-      const decision = decideHit(window.previous, window.current, at, windowMs, limit, weight);
-      if (decision.allowed && weight !== 0) {
-        window.current += weight;
-        journal?.window(window);
-      }
-      return decision;
-    },
-
-    adjust(key, windowMs, delta, at) {
-      assertOpen();
-      const window = windowOf(key, windowMs);
-      if (window === undefined) return;
-      const bucket = bucketStart(at, windowMs);
-      const current = bucketStart(now(), windowMs);
-      if (bucket === window.start && bucket === current) {
-        window.current = Math.max(0, window.current + delta);
-      } else if (bucket === window.start - windowMs && window.start === current) {
-        window.previous = Math.max(0, window.previous + delta);
-      } else if (bucket === window.start && bucket === current - windowMs) {
-        // The window has not been hit since it rolled over: the hit's bucket is now the previous one.
-        window.previous = Math.max(0, window.current + delta);
-        window.current = 0;
-        window.start = current;
+    hold(key, amount, limit, ttlMs, at = now()): HoldResult {
+      const reservation = tryHold(key, amount, limit, ttlMs, at);
+      if (reservation === undefined) return refusal(key);
+      const { counter } = reservation;
+      if (holdJournal !== undefined) {
+        reservation.told = 'by-handle';
+        holdJournal.made(reservation);
       } else {
-        return;
+        tellById(reservation);
       }
-      journal?.window(window);
+      return { ok: true, used: counter.used, reserved: counter.reserved - amount, hold: reservation };
+    },
+
+    settleHold(handle, actual, at = now()) {
+      assertOpen();
+      const reservation = heldBy(handle);
+      return reservation === undefined ? undefined : settleTaken(take(reservation, at), actual);
+    },
+
+    releaseHold(handle, at = now()) {
+      assertOpen();
+      const reservation = heldBy(handle);
+      if (reservation === undefined) return false;
+      take(reservation, at);
+      return true;
+    },
+
+    hit(key, windowMs, limit, weight, at = now()): WindowHit {
+      assertOpen();
+      return windows.hit(key, windowMs, limit, weight, at);
+    },
+
+    adjust(key, windowMs, delta, at, clock = now()) {
+      assertOpen();
+      windows.adjust(key, windowMs, delta, at, clock);
     },
   };
 
@@ -303,8 +404,8 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       await options.onClose?.();
       counters.clear();
       reservations.clear();
+      lapsedReservations = [];
       windows.clear();
-      otherWindows.clear();
     },
   };
   // Not enumerable: a wrapper built by spreading this store (`{ ...store, reserve }`) must not

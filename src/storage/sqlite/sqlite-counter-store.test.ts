@@ -67,6 +67,74 @@ describe('createSqliteCounterStore — durable, written behind', () => {
     await third.close();
   });
 
+  it('writes a held reservation only while it is live at a flush, and deletes it once it ends', async () => {
+    const file = freshPath();
+    const store = createSqliteCounterStore({ path: file, flushMs: 20 });
+    const local = store.local!;
+    const brief = local.hold('b', 5, 1_000, 60_000).hold!;
+    local.settleHold(brief, 2);
+    // More than one statement's worth, so that the rows go in full statements and single ones.
+    const long = Array.from({ length: 70 }, () => local.hold('b', 1, 1_000, 60_000).hold!);
+    await sleep(150);
+    const written = rows(file, 'counter_reservations');
+    expect(written).toHaveLength(70);
+    expect(new Set(written.map((row) => row.amount))).toEqual(new Set([1]));
+    expect(rows(file, 'counter_values')).toEqual([{ key: 'b', used: 2 }]);
+    for (const [i, hold] of long.entries()) {
+      if (i % 2 === 0) local.settleHold(hold, 1);
+      else local.releaseHold(hold);
+    }
+    await sleep(150);
+    expect(rows(file, 'counter_reservations')).toEqual([]);
+    expect(rows(file, 'counter_values')).toEqual([{ key: 'b', used: 37 }]);
+    await store.close();
+  });
+
+  it('puts held reservations of a failed write back, and writes or forgets them by what they are then', async () => {
+    const file = freshPath();
+    const errors: unknown[] = [];
+    const db = new Database(file, { timeout: 0 });
+    const store = createSqliteCounterStore({ db, flushMs: 20, onError: (error) => errors.push(error) });
+    const local = store.local!;
+    const lock = new Database(file, { timeout: 0 });
+    lock.exec('BEGIN IMMEDIATE');
+    const kept = local.hold('b', 1, 100, 60_000).hold!;
+    const ended = local.hold('b', 2, 100, 60_000).hold!;
+    await sleep(80);
+    expect(errors.length).toBeGreaterThan(0);
+    local.releaseHold(ended);
+    const later = local.hold('b', 3, 100, 60_000).hold!;
+    lock.exec('COMMIT');
+    lock.close();
+    await sleep(80);
+    expect(
+      rows(file, 'counter_reservations')
+        .map((row) => row.amount)
+        .sort(),
+    ).toEqual([1, 3]);
+    local.settleHold(kept, 1);
+    local.releaseHold(later);
+    await sleep(80);
+    expect(rows(file, 'counter_reservations')).toEqual([]);
+    await store.close();
+    db.close();
+  });
+
+  it('a restart keeps what held reservations hold, until they lapse', async () => {
+    const file = freshPath();
+    const clock = createTestClock();
+    const first = createSqliteCounterStore({ path: file, now: clock.now });
+    first.local!.hold('b', 40, 100, 60_000);
+    first.local!.settleHold(first.local!.hold('b', 10, 100, 60_000).hold!, 25);
+    await first.close();
+    const second = createSqliteCounterStore({ path: file, now: clock.now });
+    expect(await second.get('b')).toEqual({ used: 25, reserved: 40, reservations: 1 });
+    expect((await second.reserve('b', 36, 100, 60_000)).ok).toBe(false);
+    clock.advance(60_000);
+    expect(await second.get('b')).toEqual({ used: 25, reserved: 0, reservations: 0 });
+    await second.close();
+  });
+
   it('shares a database file with the ledger and the key store, each with its own tables', async () => {
     const file = freshPath();
     const ledger = createSqliteLedger({ path: file });
