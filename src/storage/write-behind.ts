@@ -3,14 +3,21 @@
  * The write-behind queue every durable ledger uses: `append` only queues (never touches I/O on
  * the caller's stack); batches go to the backend's `write` on a timer or as soon as a batch is
  * full; a failed batch stays queued and is retried with backoff, never dropped; `flush()`
- * resolves once everything appended before the call has been written.
+ * resolves once everything appended before the call has been written. What the queue holds of a
+ * record is a copy the caller can no longer change: the record itself, deep-copied, or the
+ * backend's own encoding of it (SQLite keeps the row values it will insert).
  */
 
 import type { LedgerRecord } from './ports.js';
 
-export interface WriteBehindOptions {
+export interface WriteBehindOptions<Entry> {
+  /**
+   * What the queue keeps of an appended record, sharing nothing the caller can change later;
+   * `copyRecord` when absent.
+   */
+  keep?: (record: LedgerRecord) => Entry;
   /** Writes one batch durably; rejects to have it retried. */
-  write(batch: readonly LedgerRecord[]): Promise<void>;
+  write(batch: readonly Entry[]): Promise<void>;
   batchSize: number;
   flushMs: number;
   /** Longest wait between retries of a failed batch. */
@@ -18,11 +25,11 @@ export interface WriteBehindOptions {
   report(error: unknown): void;
 }
 
-export interface WriteBehind {
+export interface WriteBehind<Entry = LedgerRecord> {
   /** Queues a copy of the record; a record whose id is already queued is ignored. */
   append(record: LedgerRecord): void;
-  /** The queued (not yet written) record with this id. */
-  queued(requestId: string): LedgerRecord | undefined;
+  /** The queued (not yet written) record with this id, as kept. */
+  queued(requestId: string): Entry | undefined;
   flush(): Promise<void>;
   /** Records appended but not yet written. */
   readonly pending: number;
@@ -37,15 +44,23 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
+export function createWriteBehind(options: WriteBehindOptions<LedgerRecord>): WriteBehind<LedgerRecord>;
+export function createWriteBehind<Entry>(
+  options: WriteBehindOptions<Entry> & { keep: (record: LedgerRecord) => Entry },
+): WriteBehind<Entry>;
+export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): WriteBehind<Entry> {
   const { batchSize, flushMs } = options;
+  // Only the first overload leaves `keep` out, and there Entry is LedgerRecord.
+  const keep = options.keep ?? (copyRecord as unknown as (record: LedgerRecord) => Entry);
   // Records [head, queue.length) are not yet written; [head, head + inFlight) are being written.
-  let queue: LedgerRecord[] = [];
+  // `ids` holds their request ids, index for index.
+  let queue: Entry[] = [];
+  let ids: string[] = [];
   let head = 0;
   let inFlight = 0;
   let appended = 0;
   let written = 0;
-  const queued = new Map<string, LedgerRecord>();
+  const queued = new Map<string, Entry>();
   const waiters: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
@@ -79,19 +94,23 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
     const batch = queue.slice(head, head + n);
     inFlight = n;
     options.write(batch).then(
-      () => succeeded(batch),
+      () => succeeded(n),
       (err: unknown) => failed(err),
     );
   }
 
-  function succeeded(batch: readonly LedgerRecord[]): void {
+  function succeeded(n: number): void {
     inFlight = 0;
     failures = 0;
-    head += batch.length;
-    written += batch.length;
-    for (const record of batch) if (queued.get(record.requestId) === record) queued.delete(record.requestId);
-    if (head > 1_024 && head * 2 > queue.length) {
+    // An id stays queued until written: a second record with it was ignored, never queued.
+    for (let i = head; i < head + n; i++) queued.delete(ids[i] as string);
+    head += n;
+    written += n;
+    // Written entries go as soon as they outnumber the rest (amortised O(1) per entry): an
+    // entry kept past its write lives on into the old generation, where collecting it costs.
+    if (head * 2 >= queue.length) {
       queue = queue.slice(head);
+      ids = ids.slice(head);
       head = 0;
     }
     for (let i = waiters.length - 1; i >= 0; i--) {
@@ -128,10 +147,12 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
 
   return {
     append(record) {
-      if (queued.has(record.requestId)) return;
-      const copy = copyRecord(record);
-      queued.set(copy.requestId, copy);
-      queue.push(copy);
+      const { requestId } = record;
+      if (queued.has(requestId)) return;
+      const entry = keep(record);
+      queued.set(requestId, entry);
+      queue.push(entry);
+      ids.push(requestId);
       appended++;
       // While a failed batch waits for its retry, the retry timer drives the queue.
       if (failures > 0) return;

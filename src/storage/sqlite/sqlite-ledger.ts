@@ -1,7 +1,8 @@
 /**
  * @module storage/sqlite/sqlite-ledger
  * The embedded, durable Ledger on SQLite (better-sqlite3, WAL, synchronous=NORMAL). `append()`
- * only copies the record into an in-memory queue; nothing touches the disk on the caller's stack.
+ * only packs the record into an in-memory queue, as the flat row values the writer will insert
+ * (ledger-rows.ts); nothing touches the disk on the caller's stack.
  * A timer (`flushMs`) or a full batch (`batchSize`, scheduled with setImmediate, never inline)
  * hands one batch at a time to the writer — a worker thread by default, see sqlite-writer.ts —
  * which inserts it in a single transaction. A batch that fails stays at the head of the queue
@@ -16,8 +17,16 @@
 import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
-import { copyRecord, createWriteBehind } from '../write-behind.js';
-import { type AttemptRow, type LedgerRow, type SqlValue, toRecord, toRows } from './ledger-rows.js';
+import { createWriteBehind } from '../write-behind.js';
+import {
+  type AttemptRow,
+  type LedgerRow,
+  packRecord,
+  type SqlValue,
+  toRecord,
+  toRowBatch,
+  unpackRecord,
+} from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import {
   createInlineWriter,
@@ -118,7 +127,8 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
   }
 
   const pending = createWriteBehind({
-    write: (batch) => writer.write(batch.map(toRows)),
+    keep: packRecord,
+    write: (batch) => writer.write(toRowBatch(batch)),
     batchSize,
     flushMs,
     maxRetryMs: MAX_RETRY_DELAY_MS,
@@ -234,7 +244,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       const row = selectOne.get(requestId);
       if (row !== undefined) return toRecord(row, selectAttempts.all(requestId));
       const waiting = pending.queued(requestId);
-      return waiting === undefined ? undefined : copyRecord(waiting);
+      return waiting === undefined ? undefined : unpackRecord(waiting);
     },
 
     async query(query) {

@@ -1,24 +1,28 @@
 /**
  * @module storage/sqlite/sqlite-writer
- * Where the ledger's writes, and its long reads (usage reports), run. better-sqlite3 is synchronous, and a 500-record transaction
- * measured 4.5–9 ms (p99 13–69 ms on a busy machine, when SQLite's automatic WAL checkpoint
- * lands on the commit): too long to hold the gateway's event loop. The worker writer runs the
- * transactions, and with them the checkpoints, on a worker thread with its own connection; the
- * main thread only posts arrays of primitives (~0.7 ms for 500 records). The inline writer runs
- * them on the calling thread, for `:memory:` databases and for callers that want no thread.
- * Both insert with INSERT OR IGNORE and add a record's attempts only with a new ledger row, so a
- * replayed batch (after a crash mid-write) changes nothing. A report over a month of a million
- * requests takes most of a second in SQLite, so `read` runs on the same thread as the writes:
- * the gateway's event loop never waits for it, and records keep queueing meanwhile.
+ * Where the ledger's writes, and its long reads (usage reports), run. better-sqlite3 is
+ * synchronous, and a 500-record transaction measured 4.5–9 ms (p99 13–69 ms on a busy machine,
+ * when SQLite's automatic WAL checkpoint lands on the commit): too long to hold the gateway's
+ * event loop. The worker writer runs the transactions, and with them the checkpoints, on a worker
+ * thread with its own connection; the main thread only posts three flat arrays of primitives per
+ * batch. The inline writer runs them on the calling thread, for `:memory:` databases and for
+ * callers that want no thread. Both insert with multi-row INSERT OR IGNORE statements and add a
+ * record's attempts only with a new ledger row, so a replayed batch (after a crash mid-write)
+ * changes nothing. A report over a month of a million requests takes most of a second in SQLite,
+ * so `read` runs on the same thread as the writes: the gateway's event loop never waits for it,
+ * and records keep queueing meanwhile.
  */
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import {
-  INSERT_ATTEMPT_SQL,
-  INSERT_LEDGER_SQL,
-  type RecordRows,
+  ATTEMPT_WIDTH,
+  INSERTED_BETWEEN_SQL,
+  LEDGER_WIDTH,
+  MULTI_ROW_INSERTS,
+  type MultiRowInsert,
+  type RowBatch,
   type SqlValue,
   UPDATE_FEEDBACK_SQL,
 } from './ledger-rows.js';
@@ -26,7 +30,7 @@ import { P95_FUNCTION } from './usage-sql.js';
 
 export interface SqliteWriter {
   /** Inserts a batch in one transaction. */
-  write(batch: readonly RecordRows[]): Promise<void>;
+  write(batch: RowBatch): Promise<void>;
   /** Sets a request's feedback; resolves to the number of rows changed (0 if unknown). */
   setFeedback(requestId: string, rating: number, comment: string | null): Promise<number>;
   /**
@@ -51,16 +55,77 @@ function createStatementCache(db: Database.Database) {
   };
 }
 
-export function createInlineWriter(db: Database.Database): SqliteWriter {
-  const insertLedger = db.prepare<unknown[]>(INSERT_LEDGER_SQL);
-  const insertAttempt = db.prepare<unknown[]>(INSERT_ATTEMPT_SQL);
-  const updateFeedback = db.prepare<[number, string | null, string]>(UPDATE_FEEDBACK_SQL);
-  const writeBatch = db.transaction((batch: readonly RecordRows[]) => {
-    for (const [ledger, attempts] of batch) {
-      if (insertLedger.run(ledger).changes === 0) continue;
-      for (const attempt of attempts) insertAttempt.run(attempt);
+/** What `createBatchInsert` prepares its statements from. */
+interface BatchSql {
+  inserts: readonly MultiRowInsert[];
+  insertedBetween: string;
+  /** Values per ledger row, the first of which is the request id; values per attempt row. */
+  ledgerWidth: number;
+  attemptWidth: number;
+}
+
+const BATCH_SQL: BatchSql = {
+  inserts: MULTI_ROW_INSERTS,
+  insertedBetween: INSERTED_BETWEEN_SQL,
+  ledgerWidth: LEDGER_WIDTH,
+  attemptWidth: ATTEMPT_WIDTH,
+};
+
+/**
+ * The function that inserts a batch in one transaction on `db`. The worker thread runs this very
+ * function from its source text (see WORKER_SOURCE), so it uses nothing but its parameters.
+ */
+function createBatchInsert(db: Database.Database, sql: BatchSql): (batch: RowBatch) => void {
+  const inserts = sql.inserts.map((insert) => ({
+    rows: insert.rows,
+    ledger: db.prepare<SqlValue[]>(insert.ledger),
+    attempts: db.prepare<SqlValue[]>(insert.attempts),
+  }));
+  const insertedBetween = db.prepare<[number, number], string>(sql.insertedBetween).pluck();
+  const { ledgerWidth, attemptWidth } = sql;
+
+  return db.transaction((batch: RowBatch) => {
+    // Records whose request id was in the table already: their attempts are not added either.
+    let known: Set<number> | undefined;
+    const records = batch.attemptCounts.length;
+    let first = 0;
+    // Values go in as arguments, not as one array: better-sqlite3 reads an array element by
+    // element through the V8 API, about 2 µs more per row (measured).
+    for (const { rows, ledger } of inserts) {
+      for (; records - first >= rows; first += rows) {
+        const result = ledger.run(...batch.ledger.slice(first * ledgerWidth, (first + rows) * ledgerWidth));
+        if (result.changes === rows) continue;
+        // Rare (a batch written again after a crash): the statement added only some rows. Those
+        // took the rowids up to the last it added, one after another (the table has rowids, and
+        // a new row gets the largest plus one).
+        const last = Number(result.lastInsertRowid);
+        const added = new Set(result.changes === 0 ? [] : insertedBetween.all(last - result.changes, last));
+        known ??= new Set();
+        for (let record = first; record < first + rows; record++)
+          if (!added.delete(batch.ledger[record * ledgerWidth] as string)) known.add(record);
+      }
     }
+    let attempts = batch.attempts;
+    if (known !== undefined) {
+      attempts = [];
+      let at = 0;
+      for (let record = 0; record < records; record++) {
+        const end = at + (batch.attemptCounts[record] as number) * attemptWidth;
+        if (!known.has(record)) for (let i = at; i < end; i++) attempts.push(batch.attempts[i] as SqlValue);
+        at = end;
+      }
+    }
+    const count = attempts.length / attemptWidth;
+    first = 0;
+    for (const { rows, attempts: insert } of inserts)
+      for (; count - first >= rows; first += rows)
+        insert.run(...attempts.slice(first * attemptWidth, (first + rows) * attemptWidth));
   });
+}
+
+export function createInlineWriter(db: Database.Database): SqliteWriter {
+  const writeBatch = createBatchInsert(db, BATCH_SQL);
+  const updateFeedback = db.prepare<[number, string | null, string]>(UPDATE_FEEDBACK_SQL);
   const read = createStatementCache(db);
   return {
     async write(batch) {
@@ -98,15 +163,8 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-const insertLedger = db.prepare(workerData.insertLedger);
-const insertAttempt = db.prepare(workerData.insertAttempt);
+const writeBatch = (${createBatchInsert.toString()})(db, workerData.batchSql);
 const updateFeedback = db.prepare(workerData.updateFeedback);
-const writeBatch = db.transaction((batch) => {
-  for (const [ledger, attempts] of batch) {
-    if (insertLedger.run(ledger).changes === 0) continue;
-    for (const attempt of attempts) insertAttempt.run(attempt);
-  }
-});
 // The same nearest-rank percentile as registerUsageFunctions in usage-sql.ts.
 db.aggregate(workerData.p95Function, {
   start: () => [],
@@ -149,7 +207,7 @@ parentPort.on('message', (message) => {
 `;
 
 type WorkerRequest =
-  | { op: 'write'; batch: readonly RecordRows[] }
+  | { op: 'write'; batch: RowBatch }
   | { op: 'feedback'; requestId: string; rating: number; comment: string | null }
   | { op: 'read'; sql: string; paramSets: readonly (readonly SqlValue[])[] };
 
@@ -184,8 +242,7 @@ export function createWorkerWriter(options: WorkerWriterOptions): SqliteWriter {
     driver: createRequire(import.meta.url).resolve('better-sqlite3'),
     path: options.path,
     busyTimeoutMs: options.busyTimeoutMs,
-    insertLedger: INSERT_LEDGER_SQL,
-    insertAttempt: INSERT_ATTEMPT_SQL,
+    batchSql: BATCH_SQL,
     updateFeedback: UPDATE_FEEDBACK_SQL,
     p95Function: P95_FUNCTION,
   };
