@@ -17,6 +17,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import { formatUsd } from '../accounting/compute-cost.js';
 import type { ChatRequest, ChatResult, StreamPart } from '../core/chat.js';
 import type { Usage } from '../core/usage.js';
+import { tapParts } from '../execution/part-stream.js';
 import { resultToParts } from '../execution/result-stream.js';
 import type { RequestContext } from '../gateway/request-context.js';
 import type { Logger } from '../observability/logger.js';
@@ -97,16 +98,6 @@ export const CACHE_SKIPPED: CacheLookup = Object.freeze({
   tap: passThrough,
   storeTapped: noop,
 });
-
-async function* watched(
-  parts: AsyncGenerator<StreamPart, void>,
-  add: (part: StreamPart) => void,
-): AsyncGenerator<StreamPart, void> {
-  for await (const part of parts) {
-    add(part);
-    yield part;
-  }
-}
 
 interface SemanticProbe {
   partition: string;
@@ -259,7 +250,7 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       tap(parts) {
         const tapped = createStreamCollector();
         collector = tapped;
-        return watched(parts, (part) => tapped.add(part));
+        return tapParts(parts, (part) => tapped.add(part));
       },
       storeTapped(by, usage, costNanos) {
         const result = collector?.result();

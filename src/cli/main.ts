@@ -7,16 +7,25 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { EXPORT_COLUMNS } from '../accounting/reports/export-rows.js';
-import { askCommand } from './ask.js';
-import { printCommand, validateCommand } from './config.js';
-import { costsExportCommand, costsReportCommand, costsStatsCommand } from './costs.js';
-import { evalCommand } from './eval.js';
-import { keysCommand, runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
-import { mockUpstreamCommand } from './mock-upstream.js';
-import { modelsCommand } from './models.js';
-import { serveCommand } from './serve.js';
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/**
+ * A command's action whose module is loaded when that command runs, not before: a gateway
+ * started with `serve` then never loads (nor keeps in memory) the evaluation harness, the
+ * reports, the key client or the mock upstream.
+ */
+function lazy<A extends unknown[]>(
+  load: () => Promise<(...args: A) => unknown>,
+): (...args: A) => Promise<void> {
+  return async (...args) => {
+    await (await load())(...args);
+  };
+}
+
+const keysModule = () => import('./keys.js');
+const costsModule = () => import('./costs.js');
+const configModule = () => import('./config.js');
 
 export function buildProgram(): Command {
   const program = new Command('switchyard')
@@ -35,14 +44,14 @@ export function buildProgram(): Command {
     )
     .option('--port <n>', 'port to listen on (default: server.port, 4000)')
     .option('--host <host>', 'address to bind (default 127.0.0.1; use 0.0.0.0 to accept other machines)')
-    .action(serveCommand);
+    .action(lazy(async () => (await import('./serve.js')).serveCommand));
 
   program
     .command('models')
     .description('list the models and routes the configuration serves')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON for scripts')
-    .action(modelsCommand);
+    .action(lazy(async () => (await import('./models.js')).modelsCommand));
 
   program
     .command('ask')
@@ -63,7 +72,7 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  switchyard ask --prompt "What is 2+2?"\n  switchyard ask -p "Summarise this" -m gpt-4o-mini --output result.json\n',
     )
-    .action(askCommand);
+    .action(lazy(async () => (await import('./ask.js')).askCommand));
 
   const config = program.command('config').description('check or show the configuration');
   config
@@ -71,13 +80,13 @@ export function buildProgram(): Command {
     .description('validate a config file; one line per problem, exit 1 if any')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON for scripts')
-    .action(validateCommand);
+    .action(lazy(async () => (await configModule()).validateCommand));
   config
     .command('print')
     .description('print the effective configuration with secrets redacted')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print JSON instead of YAML')
-    .action(printCommand);
+    .action(lazy(async () => (await configModule()).printCommand));
 
   program
     .command('eval')
@@ -111,7 +120,7 @@ export function buildProgram(): Command {
       'after',
       '\nExamples:\n  switchyard eval --test data/mbpp_train.csv --plot mbpp.svg\n  switchyard eval --train logs-march.jsonl --test logs-april.jsonl --save-priors priors.json\n',
     )
-    .action(evalCommand);
+    .action(lazy(async () => (await import('./eval.js')).evalCommand));
 
   const keys = program
     .command('keys')
@@ -141,13 +150,20 @@ export function buildProgram(): Command {
       .option('--admin', 'may call the admin API and mint narrower keys')
       .option('--expires-at <iso>', 'when it stops working')
       .option('--metadata <json>', 'free JSON object kept with the key'),
-  ).action((options) => keysCommand(() => runKeysCreate(options)));
-  remote(keys.command('list').description('list keys (never their secrets)')).action((options) =>
-    keysCommand(() => runKeysList(options)),
-  );
+  ).action(async (options) => {
+    const keys = await keysModule();
+    await keys.keysCommand(() => keys.runKeysCreate(options));
+  });
+  remote(keys.command('list').description('list keys (never their secrets)')).action(async (options) => {
+    const keys = await keysModule();
+    await keys.keysCommand(() => keys.runKeysList(options));
+  });
   remote(
     keys.command('revoke').description('revoke a key, effective on its next request').argument('<id>'),
-  ).action((id: string, options) => keysCommand(() => runKeysRevoke(id, options)));
+  ).action(async (id: string, options) => {
+    const keys = await keysModule();
+    await keys.keysCommand(() => keys.runKeysRevoke(id, options));
+  });
 
   const costs = program
     .command('costs')
@@ -177,7 +193,7 @@ export function buildProgram(): Command {
       .option('--no-p95', 'skip the 95th-percentile latency (a second pass over large ledgers)')
       .option('--format <format>', 'table, json or csv (default table)')
       .option('--json', 'print JSON for scripts'),
-  ).action(costsStatsCommand);
+  ).action(lazy(async () => (await costsModule()).costsStatsCommand));
   ledgerSource(
     costs
       .command('report')
@@ -190,7 +206,7 @@ export function buildProgram(): Command {
       )
       .option('--top <n>', 'how many cost-saving suggestions to list', '5')
       .option('--json', 'print JSON for scripts'),
-  ).action(costsReportCommand);
+  ).action(lazy(async () => (await costsModule()).costsReportCommand));
   ledgerSource(
     costs
       .command('export')
@@ -206,7 +222,7 @@ export function buildProgram(): Command {
         '\nExamples:\n  switchyard costs stats --period daily --since 7d\n  switchyard costs report --by project\n' +
         '  switchyard costs export --format csv --output costs.csv --since 2026-01-01\n',
     )
-    .action(costsExportCommand);
+    .action(lazy(async () => (await costsModule()).costsExportCommand));
 
   program
     .command('mock-upstream')
@@ -217,7 +233,7 @@ export function buildProgram(): Command {
     .option('--ttft-ms <ms>', 'delay before the first streamed token')
     .option('--tokens-per-s <n>', 'stream speed (0 = as fast as possible)')
     .option('--error-rate <0..1>', 'share of requests answered with HTTP 500')
-    .action(mockUpstreamCommand);
+    .action(lazy(async () => (await import('./mock-upstream.js')).mockUpstreamCommand));
 
   return program;
 }

@@ -11,6 +11,7 @@ import { environmentSecrets } from '../config/source.js';
 import { reloaderOf } from '../gateway/config-reloader.js';
 import { createGateway } from '../gateway/create-gateway.js';
 import { startHttpServer } from '../http/server.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { loadOrExit } from './load.js';
 
 export interface ServeOptions {
@@ -20,6 +21,7 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(options: ServeOptions): Promise<void> {
+  limitHeapGrowth();
   const source = loadOrExit(options.config);
   const { config } = source;
   const port = options.port === undefined ? config.server.port : Number(options.port);

@@ -34,9 +34,11 @@ import { scoreConfidence } from './confidence/index.js';
 import type { DeploymentStats } from './deployment-stats.js';
 import { runEnsemble } from './ensemble.js';
 import type { LoadBalancer } from './load-balancer.js';
+import { PartStream } from './part-stream.js';
 import type { PriorityQueues } from './priority-queue.js';
 import { resultToParts } from './result-stream.js';
 import { backoffMs, type RetryBudget, type RetryPolicy, sleep } from './retry.js';
+import { relayStream } from './stream-relay.js';
 import { isAbort, transportError } from './transport-error.js';
 import { exchangeJson, openUpstreamStream, readJson, sendUpstream, upstreamTarget } from './upstream-call.js';
 import type { UpstreamClient } from './upstream-client.js';
@@ -549,69 +551,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
     };
   }
 
-  async function* relay(
-    buffered: StreamPart[],
-    upstream: AsyncGenerator<StreamPart, void>,
-    context: ExecutionContext,
-    summary: StreamSummary,
-    outcome: AttemptOutcome,
-    permit: Permit,
-    /** Runs once the stream is over, however it ended (releases what bounded its life). */
-    onEnd: () => void,
-  ): AsyncGenerator<StreamPart, void> {
-    const observe = (part: StreamPart) => {
-      if (part.type === 'text-delta' || part.type === 'reasoning-delta' || part.type === 'refusal-delta') {
-        summary.outputText += part.text;
-      } else if (part.type === 'tool-call-delta') {
-        summary.outputText += part.argumentsDelta;
-        if (part.name) summary.outputText += part.name;
-      } else if (part.type === 'usage') {
-        summary.usage = part.usage;
-        outcome.usage = part.usage;
-      } else if (part.type === 'finish') {
-        summary.finishReasons.push(part.finishReason);
-      }
-    };
-    try {
-      for (const part of buffered) {
-        observe(part);
-        yield part;
-      }
-      for (;;) {
-        const next = await upstream.next();
-        if (next.done) break;
-        observe(next.value);
-        yield next.value;
-      }
-      summary.status = 'ok';
-    } catch (error) {
-      const cancelled = context.signal.aborted;
-      const gatewayError = cancelled
-        ? new GatewayError('TIMEOUT', 'client closed the request')
-        : isAbort(error)
-          ? new GatewayError('TIMEOUT', 'the request deadline passed during the stream')
-          : error instanceof GatewayError
-            ? error
-            : new GatewayError('MODEL_ERROR', 'upstream stream failed', { cause: error });
-      summary.status = cancelled ? 'cancelled' : 'error';
-      summary.error = gatewayError;
-      if (!cancelled) yield { type: 'error', error: gatewayError };
-    } finally {
-      // Closed early by the consumer (the client went away): that is a cancellation.
-      const final = summary.status === 'streaming' ? 'cancelled' : summary.status;
-      summary.status = final;
-      outcome.status = final;
-      if (summary.error) outcome.error = summary.error;
-      finishAttempt(outcome, permit);
-      // Release the upstream connection whatever happened.
-      try {
-        await upstream.return(undefined);
-      } finally {
-        onEnd();
-      }
-    }
-  }
-
   const executor: Executor = {
     inFlight: (id) => stats.inFlight(id),
 
@@ -687,9 +626,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
           finishReasons: result.choices.map((c) => c.finishReason),
           usage: result.usage,
         };
-        const parts = (async function* () {
-          for (const part of resultToParts(result)) yield part;
-        })();
+        const parts = PartStream.of(resultToParts(result));
         if (!context.trace.model || !context.trace.deployment || !outcome) {
           throw new GatewayError('INTERNAL', 'ensemble returned without a deployment');
         }
@@ -697,16 +634,21 @@ export function createExecutor(options: ExecutorOptions): Executor {
       }
       const body = { ...request, stream: true };
       // Self-timed (see run): a timer bounds the wait for the first token; after commit only
-      // the request's deadline, the client and the upstream's idle timeout end the stream. One
-      // controller per stream carries all three (no AbortSignal.any / .timeout: four signals,
-      // their weak references and a finalizer per stream, which 1,000 open streams feel).
+      // the request's deadline, the client and the upstream's idle timeout end the stream. The
+      // upstream exchange watches the client and the deadline itself (no controller or signal
+      // of its own: 1,000 open streams feel every object each of them keeps).
       return run(
         plan,
         context,
         async (model, deployment, _signal, outcome, permit) => {
           const started = now();
-          const life = boundedSignal(context.signal, Math.max(1, context.deadline - now()));
-          const upstream = openUpstreamStream(client, deployment, body, life.signal, context.upstream);
+          const upstream = openUpstreamStream(
+            client,
+            deployment,
+            body,
+            { signal: context.signal, timeoutMs: Math.max(1, context.deadline - started) },
+            context.upstream,
+          );
           const buffered: StreamPart[] = [];
           let content = false;
           let timer: NodeJS.Timeout | undefined;
@@ -728,10 +670,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
               if (content && now() - started >= options.streamCommitMs) break;
             }
           } catch (error) {
-            // The pending next() settles once the connection is torn down by the abort below.
+            // Leaving the stream tears its connection down; the pending next() settles with it.
             pending?.catch(() => undefined);
-            life.abort();
-            life.dispose();
+            void upstream.return();
             throw error;
           } finally {
             clearTimeout(timer);
@@ -739,7 +680,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
           context.trace.ttftMs = now() - started;
           if (!outcome.overridden) stats.observeLatency(deployment.id, context.trace.ttftMs);
           const summary: StreamSummary = { status: 'streaming', outputText: '', finishReasons: [] };
-          const parts = relay(buffered, upstream, context, summary, outcome, permit, life.dispose);
+          const parts = relayStream({
+            buffered,
+            upstream,
+            clientSignal: context.signal,
+            summary,
+            outcome,
+            onEnd() {
+              outcome.status = summary.status === 'streaming' ? 'cancelled' : summary.status;
+              if (summary.error) outcome.error = summary.error;
+              finishAttempt(outcome, permit);
+            },
+          });
           return { value: { model, deployment, summary, parts }, keepOpen: true };
         },
         undefined,

@@ -9,13 +9,17 @@
  * addresses that were checked.
  */
 
-import type { ChatRequest, StreamPart } from '../core/chat.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { ChatRequest } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import { createNdjsonParser } from '../providers/shared/ndjson-parser.js';
 import { createSseParser } from '../providers/shared/sse-parser.js';
-import type { HttpRequest, StreamEvent, UpstreamTarget } from '../providers/spec.js';
+import type { StreamParser } from '../providers/shared/stream-parser.js';
+import type { HttpRequest, StreamDecoder, StreamEvent, UpstreamTarget } from '../providers/spec.js';
 import type { Deployment } from '../registry/registry.js';
 import type { UpstreamOverride } from '../security/upstream-guard.js';
+import { type PartProducer, PartStream } from './part-stream.js';
 import { isAbort, transportError } from './transport-error.js';
 import type { BufferedResponse, UpstreamClient } from './upstream-client.js';
 
@@ -146,80 +150,243 @@ export async function exchangeJson(
   return parseJsonBody(deployment, response.body.toString('utf8'));
 }
 
-/** Sends a streaming chat request and yields its canonical parts; throws on any failure. */
-export async function* openUpstreamStream(
+/** What ends a streamed exchange from this side, besides its consumer leaving. */
+export interface StreamBounds {
+  /** The client's: aborting it aborts the exchange (with its reason). */
+  signal: AbortSignal;
+  /** The exchange fails with a TimeoutError after this long, however far it got. */
+  timeoutMs: number;
+}
+
+/**
+ * Sends a streaming chat request and decodes the answer into canonical parts as its bytes
+ * arrive, onto the returned PartStream — no response stream, async iterator or generator in
+ * between. The stream fails on any failure: a refused request (the adapter's classification),
+ * an HTML answer, a cut connection, an in-band error, or an ending without a finish reason;
+ * parts decoded before an in-band error in the same chunk are queued first. The client's
+ * abort and the time limit abort the exchange, and so does a consumer that leaves early.
+ */
+export function openUpstreamStream(
   client: UpstreamClient,
   deployment: Deployment,
   request: ChatRequest,
-  signal: AbortSignal,
+  bounds: StreamBounds,
   override?: UpstreamOverride,
-): AsyncGenerator<StreamPart, void> {
-  const response = await sendUpstream(
-    client,
-    deployment,
-    deployment.adapter.buildChatRequest(request, upstreamTarget(deployment, override)),
-    signal,
-    override,
-  );
-  const contentType = String(response.headers['content-type'] ?? '');
-  if (contentType.startsWith('text/html')) {
-    throw new GatewayError(
-      'INVALID_RESPONSE',
-      `upstream ${deployment.provider} answered a stream with HTML`,
-      {
-        details: { provider: deployment.provider },
-      },
-    );
+): PartStream {
+  const stream = new PartStream();
+  if (bounds.signal.aborted) {
+    stream.fail(bounds.signal.reason);
+    return stream;
   }
-  const parser = deployment.adapter.streamFraming === 'ndjson' ? createNdjsonParser() : createSseParser();
-  const decoder = deployment.adapter.createStreamDecoder(deployment.target);
-  let finished = false;
-  // A generator, so parts decoded before an in-band error in the same chunk still go out first.
-  function* decode(events: StreamEvent[]): Generator<StreamPart> {
+  const exchange = new StreamExchange(deployment, stream, bounds);
+  stream.setProducer(exchange);
+  try {
+    client.dispatch(
+      deployment.adapter.buildChatRequest(request, upstreamTarget(deployment, override)),
+      {
+        headersTimeoutMs: deployment.timeoutMs,
+        bodyTimeoutMs: deployment.timeoutMs,
+        ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),
+      },
+      exchange,
+    );
+  } catch (error) {
+    exchange.fail(isAbort(error) ? error : transportError(error, deployment.provider));
+  }
+  return stream;
+}
+
+/**
+ * One streamed exchange, as undici's dispatch handler: it frames and decodes each chunk as it
+ * arrives and pushes the parts; the PartStream pauses, resumes and cancels it.
+ */
+class StreamExchange implements Dispatcher.DispatchHandler, PartProducer {
+  readonly #deployment: Deployment;
+  readonly #stream: PartStream;
+  readonly #signal: AbortSignal;
+  readonly #timer: NodeJS.Timeout;
+  #controller: Dispatcher.DispatchController | undefined;
+  /** `waiting` for the answer; `streaming` it; `refused` (status ≥ 300: reading the error body); `over`. */
+  #phase: 'waiting' | 'streaming' | 'refused' | 'over' = 'waiting';
+  /** Why this side ended the exchange, for a controller that comes after. */
+  #abortReason: unknown;
+  #status = 0;
+  #headers: IncomingHttpHeaders = {};
+  #errorBody = '';
+  #parser: StreamParser | undefined;
+  #decoder: StreamDecoder | undefined;
+  #finished = false;
+  readonly #onAbort = (): void => this.fail(this.#signal.reason);
+  readonly #onTimeout = (): void => this.fail(new DOMException('the attempt timed out', 'TimeoutError'));
+
+  constructor(deployment: Deployment, stream: PartStream, bounds: StreamBounds) {
+    this.#deployment = deployment;
+    this.#stream = stream;
+    this.#signal = bounds.signal;
+    bounds.signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#timer = setTimeout(this.#onTimeout, bounds.timeoutMs);
+    // Never what keeps the process up.
+    this.#timer.unref();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#phase === 'over') controller.abort(this.#abortReason as Error);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    // The raw header buffers (parsed already) would otherwise live as long as the stream.
+    controller.rawHeaders = null;
+    // 1xx answers are interim: the final status and headers follow.
+    if (this.#phase !== 'waiting' || statusCode < 200) return;
+    const deployment = this.#deployment;
+    if (statusCode >= 300) {
+      this.#phase = 'refused';
+      this.#status = statusCode;
+      this.#headers = headers;
+      return;
+    }
+    if (String(headers['content-type'] ?? '').startsWith('text/html')) {
+      this.fail(
+        new GatewayError('INVALID_RESPONSE', `upstream ${deployment.provider} answered a stream with HTML`, {
+          details: { provider: deployment.provider },
+        }),
+      );
+      return;
+    }
+    this.#phase = 'streaming';
+    this.#parser = deployment.adapter.streamFraming === 'ndjson' ? createNdjsonParser() : createSseParser();
+    this.#decoder = deployment.adapter.createStreamDecoder(deployment.target);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#phase === 'refused') {
+      if (this.#errorBody.length < MAX_ERROR_BODY) this.#errorBody += chunk.toString('utf8');
+      return;
+    }
+    if (this.#phase !== 'streaming') return;
+    try {
+      this.#decode((this.#parser as StreamParser).push(chunk));
+    } catch (error) {
+      this.fail(this.#cut(error));
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#phase === 'refused') {
+      this.fail(this.#refusal());
+      return;
+    }
+    if (this.#phase !== 'streaming') return;
+    const decoder = this.#decoder as StreamDecoder;
+    const provider = this.#deployment.provider;
+    try {
+      this.#decode((this.#parser as StreamParser).end().events);
+      for (const part of decoder.end()) this.#stream.push(part);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (!decoder.done && !this.#finished) {
+      this.fail(
+        new GatewayError('MODEL_ERROR', `upstream ${provider} stream ended before the message did`, {
+          details: { provider, reason: 'stream cut' },
+        }),
+      );
+    } else if (!this.#finished) {
+      this.fail(
+        new GatewayError('INVALID_RESPONSE', `upstream ${provider} stream ended without a finish reason`, {
+          details: { provider },
+        }),
+      );
+    } else {
+      this.#close();
+      this.#stream.end();
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    switch (this.#phase) {
+      case 'waiting':
+        this.fail(isAbort(error) ? error : transportError(error, this.#deployment.provider));
+        break;
+      case 'streaming':
+        this.fail(this.#cut(error));
+        break;
+      case 'refused':
+        // A body that fails to arrive still leaves the status to classify.
+        this.fail(this.#refusal());
+        break;
+      case 'over':
+        break;
+    }
+  }
+
+  /** Ends the exchange with `error` (aborting what is still in flight); the first reason wins. */
+  fail(error: unknown): void {
+    if (this.#phase === 'over') return;
+    this.#close();
+    this.#abortReason = error;
+    this.#stream.fail(error);
+    this.#controller?.abort(error as Error);
+  }
+
+  pause(): void {
+    if (this.#phase === 'streaming') this.#controller?.pause();
+  }
+
+  resume(): void {
+    if (this.#phase === 'streaming') this.#controller?.resume();
+  }
+
+  /** The consumer left: leaving early must not leave the connection half-read. */
+  cancel(): void {
+    if (this.#phase === 'over') return;
+    this.#close();
+    this.#abortReason = new DOMException('the stream was left before its end', 'AbortError');
+    this.#controller?.abort(this.#abortReason as Error);
+  }
+
+  #decode(events: StreamEvent[]): void {
+    const decoder = this.#decoder as StreamDecoder;
     for (const event of events) {
       for (const part of decoder.push(event)) {
-        if (part.type === 'finish') finished = true;
+        if (part.type === 'finish') this.#finished = true;
         if (part.type === 'error') throw part.error;
-        yield part;
+        this.#stream.push(part);
       }
     }
   }
-  try {
-    for await (const chunk of response.body) {
-      yield* decode(parser.push(chunk as Buffer));
-    }
-  } catch (error) {
-    if (error instanceof GatewayError || isAbort(error)) throw error;
-    throw new GatewayError('MODEL_ERROR', `upstream ${deployment.provider} stream was cut`, {
-      details: {
-        provider: deployment.provider,
-        reason: (error as { code?: string }).code ?? 'connection lost',
-      },
+
+  #cut(error: unknown): unknown {
+    if (error instanceof GatewayError || isAbort(error)) return error;
+    const provider = this.#deployment.provider;
+    return new GatewayError('MODEL_ERROR', `upstream ${provider} stream was cut`, {
+      details: { provider, reason: (error as { code?: string }).code ?? 'connection lost' },
       cause: error,
     });
-  } finally {
-    // Leaving early (client gone, per-try timeout) must not leave the socket half-read.
-    if (!response.body.destroyed) response.body.destroy();
   }
-  const tail = parser.end();
-  yield* decode(tail.events);
-  for (const part of decoder.end()) yield part;
-  if (!decoder.done && !finished) {
-    throw new GatewayError(
-      'MODEL_ERROR',
-      `upstream ${deployment.provider} stream ended before the message did`,
-      {
-        details: { provider: deployment.provider, reason: 'stream cut' },
-      },
+
+  #refusal(): GatewayError {
+    const body = this.#errorBody;
+    return statusError(
+      this.#deployment,
+      this.#status,
+      this.#headers,
+      body.length > MAX_ERROR_BODY ? body.slice(0, MAX_ERROR_BODY) : body,
     );
   }
-  if (!finished) {
-    throw new GatewayError(
-      'INVALID_RESPONSE',
-      `upstream ${deployment.provider} stream ended without a finish reason`,
-      {
-        details: { provider: deployment.provider },
-      },
-    );
+
+  #close(): void {
+    this.#phase = 'over';
+    this.#parser = undefined;
+    this.#decoder = undefined;
+    this.#errorBody = '';
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    clearTimeout(this.#timer);
   }
 }

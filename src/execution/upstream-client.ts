@@ -47,6 +47,12 @@ export interface BufferedResponse {
 
 export interface UpstreamClient {
   send(request: HttpRequest, options: SendOptions): Promise<Dispatcher.ResponseData>;
+  /**
+   * Sends the request and hands the answer to `handler` as it arrives, with no response stream
+   * in between (streamed answers). `options.signal` is not watched: the handler aborts through
+   * its controller.
+   */
+  dispatch(request: HttpRequest, options: SendOptions, handler: Dispatcher.DispatchHandler): void;
   /** Sends the request and resolves with the whole answer (for non-streamed calls). */
   exchange(request: HttpRequest, options: SendOptions): Promise<BufferedResponse>;
   close(): Promise<void>;
@@ -145,6 +151,19 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         headersTimeout: sendOptions.headersTimeoutMs,
         bodyTimeout: sendOptions.bodyTimeoutMs,
       });
+    },
+    dispatch(request, sendOptions, handler) {
+      poolOf(request, sendOptions).dispatch(
+        {
+          method: request.method,
+          path: request.path,
+          headers: request.headers,
+          body: request.body ?? null,
+          headersTimeout: sendOptions.headersTimeoutMs,
+          bodyTimeout: sendOptions.bodyTimeoutMs,
+        },
+        handler,
+      );
     },
     async close() {
       await Promise.all([...pools.values(), ...pinnedPools.values()].map((pool) => pool.close()));

@@ -8,7 +8,7 @@
  */
 
 import type { Config, SimulatorProfile } from '../config/schema.js';
-import { type MockUpstream, startMockUpstream } from '../mock-upstream/server.js';
+import type { MockUpstream } from '../mock-upstream/server.js';
 
 export interface SimulatorPool {
   /** Base URLs (with `/v1`) of the simulators `config` names, by provider name; starts those missing. */
@@ -35,6 +35,8 @@ export function createSimulatorPool(host = '127.0.0.1'): SimulatorPool {
         const identity = JSON.stringify([name, provider.profile, models]);
         let simulator = running.get(identity);
         if (simulator === undefined) {
+          // Loaded only by configs that simulate: the mock upstream is sizeable, and most never need it.
+          const { startMockUpstream } = await import('../mock-upstream/server.js');
           simulator = await startMockUpstream({
             host,
             port: 0,

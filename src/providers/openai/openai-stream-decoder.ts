@@ -26,16 +26,80 @@ function malformed(target: UpstreamTarget, reason: string, cause?: unknown): Gat
 }
 
 export function createOpenAIStreamDecoder(target: UpstreamTarget): StreamDecoder {
-  let started = false;
-  let done = false;
-  /** Per choice, per tool-call index: bit 1 = id passed on, bit 2 = name passed on. */
-  const toolCallsSeen: number[][] = [];
+  return new OpenAIStreamDecoder(target);
+}
 
-  function firstTime(choice: number, index: number, bit: number): boolean {
-    let calls = toolCallsSeen[choice];
+/** A class, not closures: each open stream keeps one small object rather than a function per method. */
+class OpenAIStreamDecoder implements StreamDecoder {
+  readonly #target: UpstreamTarget;
+  #started = false;
+  #done = false;
+  /** Per choice, per tool-call index: bit 1 = id passed on, bit 2 = name passed on. */
+  #toolCallsSeen: number[][] | undefined;
+
+  constructor(target: UpstreamTarget) {
+    this.#target = target;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  push(event: StreamEvent): StreamPart[] {
+    const data = event.data;
+    const target = this.#target;
+    // Matched by prefix, as the official client does.
+    if (data.startsWith('[DONE]')) {
+      this.#done = true;
+      return [];
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch (cause) {
+      throw malformed(target, 'a data line is not JSON', cause);
+    }
+    if (!isRecord(chunk)) throw malformed(target, 'a chunk is not a JSON object');
+
+    if (chunk.error !== undefined && chunk.error !== null) {
+      return [{ type: 'error', error: classifyOpenAIInBandError(chunk, target) }];
+    }
+
+    const out: StreamPart[] = [];
+    const choices = chunk.choices;
+    const hasChoices = Array.isArray(choices) && choices.length > 0;
+    const usage = chunk.usage;
+    if (!this.#started) {
+      const id = stringOr(chunk.id) ?? '';
+      if (id !== '' || hasChoices || isRecord(usage)) {
+        this.#started = true;
+        const model = stringOr(chunk.model);
+        out.push({
+          type: 'start',
+          id,
+          model: model === undefined || model === '' ? target.model : model,
+          created: numberOr(chunk.created) ?? 0,
+        });
+      }
+    }
+    if (hasChoices) {
+      for (let position = 0; position < choices.length; position++)
+        this.#pushChoice(choices[position], position, out);
+    }
+    if (isRecord(usage)) out.push({ type: 'usage', usage: mapOpenAIUsage(usage) });
+    return out;
+  }
+
+  end(): StreamPart[] {
+    return [];
+  }
+
+  #firstTime(choice: number, index: number, bit: number): boolean {
+    this.#toolCallsSeen ??= [];
+    let calls = this.#toolCallsSeen[choice];
     if (calls === undefined) {
       calls = [];
-      toolCallsSeen[choice] = calls;
+      this.#toolCallsSeen[choice] = calls;
     }
     const seen = calls[index] ?? 0;
     if ((seen & bit) !== 0) return false;
@@ -43,7 +107,7 @@ export function createOpenAIStreamDecoder(target: UpstreamTarget): StreamDecoder
     return true;
   }
 
-  function pushToolCalls(choice: number, deltas: unknown[], out: StreamPart[]): void {
+  #pushToolCalls(choice: number, deltas: unknown[], out: StreamPart[]): void {
     for (let position = 0; position < deltas.length; position++) {
       const delta = deltas[position];
       if (!isRecord(delta)) continue;
@@ -56,15 +120,15 @@ export function createOpenAIStreamDecoder(target: UpstreamTarget): StreamDecoder
         argumentsDelta: fn === undefined ? '' : (stringOr(fn.arguments) ?? ''),
       };
       const id = stringOr(delta.id);
-      if (id !== undefined && id !== '' && firstTime(choice, index, 1)) part.id = id;
+      if (id !== undefined && id !== '' && this.#firstTime(choice, index, 1)) part.id = id;
       const name = fn === undefined ? undefined : stringOr(fn.name);
-      if (name !== undefined && name !== '' && firstTime(choice, index, 2)) part.name = name;
+      if (name !== undefined && name !== '' && this.#firstTime(choice, index, 2)) part.name = name;
       if (part.id === undefined && part.name === undefined && part.argumentsDelta === '') continue;
       out.push(part);
     }
   }
 
-  function pushChoice(value: unknown, position: number, out: StreamPart[]): void {
+  #pushChoice(value: unknown, position: number, out: StreamPart[]): void {
     if (!isRecord(value)) return;
     const choice = numberOr(value.index) ?? position;
     const delta = value.delta;
@@ -79,7 +143,7 @@ export function createOpenAIStreamDecoder(target: UpstreamTarget): StreamDecoder
       const refusal = delta.refusal;
       if (typeof refusal === 'string' && refusal !== '')
         out.push({ type: 'refusal-delta', choice, text: refusal });
-      if (Array.isArray(delta.tool_calls)) pushToolCalls(choice, delta.tool_calls, out);
+      if (Array.isArray(delta.tool_calls)) this.#pushToolCalls(choice, delta.tool_calls, out);
     }
     const logprobs = value.logprobs;
     if (isRecord(logprobs)) {
@@ -91,58 +155,4 @@ export function createOpenAIStreamDecoder(target: UpstreamTarget): StreamDecoder
       out.push({ type: 'finish', choice, finishReason: mapOpenAIFinishReason(finish) });
     }
   }
-
-  return {
-    get done(): boolean {
-      return done;
-    },
-
-    push(event: StreamEvent): StreamPart[] {
-      const data = event.data;
-      // Matched by prefix, as the official client does.
-      if (data.startsWith('[DONE]')) {
-        done = true;
-        return [];
-      }
-      let chunk: unknown;
-      try {
-        chunk = JSON.parse(data);
-      } catch (cause) {
-        throw malformed(target, 'a data line is not JSON', cause);
-      }
-      if (!isRecord(chunk)) throw malformed(target, 'a chunk is not a JSON object');
-
-      if (chunk.error !== undefined && chunk.error !== null) {
-        return [{ type: 'error', error: classifyOpenAIInBandError(chunk, target) }];
-      }
-
-      const out: StreamPart[] = [];
-      const choices = chunk.choices;
-      const hasChoices = Array.isArray(choices) && choices.length > 0;
-      const usage = chunk.usage;
-      if (!started) {
-        const id = stringOr(chunk.id) ?? '';
-        if (id !== '' || hasChoices || isRecord(usage)) {
-          started = true;
-          const model = stringOr(chunk.model);
-          out.push({
-            type: 'start',
-            id,
-            model: model === undefined || model === '' ? target.model : model,
-            created: numberOr(chunk.created) ?? 0,
-          });
-        }
-      }
-      if (hasChoices) {
-        for (let position = 0; position < choices.length; position++)
-          pushChoice(choices[position], position, out);
-      }
-      if (isRecord(usage)) out.push({ type: 'usage', usage: mapOpenAIUsage(usage) });
-      return out;
-    },
-
-    end(): StreamPart[] {
-      return [];
-    },
-  };
 }

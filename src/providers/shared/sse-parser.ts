@@ -17,36 +17,47 @@ const COLON = 58;
 const SPACE = 32;
 const BOM = 0xfeff;
 
-export function createSseParser(): StreamParser {
-  const decoder = new TextDecoder('utf-8');
-  /** The unfinished last line of what was pushed so far. */
-  let buffer = '';
-  /** The previous chunk ended with CR: an LF opening the next chunk belongs to that line end. */
-  let skipLeadingLf = false;
-  let atStart = true;
-  let data = '';
-  let hasData = false;
-  let eventType = '';
-  /** Per WHATWG the last event id persists across events until an `id:` line changes it. */
-  let lastEventId = '';
-  let pendingEventField = false;
+/** Decoding options of every chunk: one object, not one per chunk. */
+const STREAMING = { stream: true } as const;
 
-  function dispatch(out: StreamEvent[]): void {
-    if (hasData) {
-      const event: StreamEvent = { data };
-      if (eventType !== '') event.event = eventType;
-      if (lastEventId !== '') event.id = lastEventId;
+export function createSseParser(): StreamParser {
+  return new SseParser();
+}
+
+/**
+ * A class rather than closures over shared state: a thousand open streams each keep one small
+ * object instead of a context and a function per method.
+ */
+class SseParser implements StreamParser {
+  readonly #decoder = new TextDecoder('utf-8');
+  /** The unfinished last line of what was pushed so far. */
+  #buffer = '';
+  /** The previous chunk ended with CR: an LF opening the next chunk belongs to that line end. */
+  #skipLeadingLf = false;
+  #atStart = true;
+  #data = '';
+  #hasData = false;
+  #eventType = '';
+  /** Per WHATWG the last event id persists across events until an `id:` line changes it. */
+  #lastEventId = '';
+  #pendingEventField = false;
+
+  #dispatch(out: StreamEvent[]): void {
+    if (this.#hasData) {
+      const event: StreamEvent = { data: this.#data };
+      if (this.#eventType !== '') event.event = this.#eventType;
+      if (this.#lastEventId !== '') event.id = this.#lastEventId;
       out.push(event);
     }
-    data = '';
-    hasData = false;
-    eventType = '';
-    pendingEventField = false;
+    this.#data = '';
+    this.#hasData = false;
+    this.#eventType = '';
+    this.#pendingEventField = false;
   }
 
-  function processLine(input: string, start: number, end: number, out: StreamEvent[]): void {
+  #processLine(input: string, start: number, end: number, out: StreamEvent[]): void {
     if (start === end) {
-      dispatch(out);
+      this.#dispatch(out);
       return;
     }
     const first = input.charCodeAt(start);
@@ -61,75 +72,73 @@ export function createSseParser(): StreamParser {
 
     if (nameLength === 4 && input.startsWith('data', start)) {
       const value = input.slice(valueStart, end);
-      if (hasData) data += '\n' + value;
-      else data = value;
-      hasData = true;
+      if (this.#hasData) this.#data += '\n' + value;
+      else this.#data = value;
+      this.#hasData = true;
     } else if (nameLength === 5 && input.startsWith('event', start)) {
-      eventType = input.slice(valueStart, end);
-      pendingEventField = true;
+      this.#eventType = input.slice(valueStart, end);
+      this.#pendingEventField = true;
     } else if (nameLength === 2 && input.startsWith('id', start)) {
       const value = input.slice(valueStart, end);
-      if (value.indexOf('\u0000') === -1) lastEventId = value;
+      if (value.indexOf('\u0000') === -1) this.#lastEventId = value;
     }
     // `retry` and unknown fields are ignored.
   }
 
-  return {
-    push(chunk: Uint8Array | string): StreamEvent[] {
-      const fromString = typeof chunk === 'string';
-      let text = fromString ? chunk : decoder.decode(chunk, { stream: true });
-      if (text.length === 0) return [];
-      if (atStart) {
-        atStart = false;
-        // TextDecoder already strips a leading BOM from bytes; text input is stripped here.
-        if (fromString && text.charCodeAt(0) === BOM) text = text.slice(1);
-      }
-      if (skipLeadingLf) {
-        skipLeadingLf = false;
-        if (text.charCodeAt(0) === LF) text = text.slice(1);
-      }
+  push(chunk: Uint8Array | string): StreamEvent[] {
+    const fromString = typeof chunk === 'string';
+    let text = fromString ? chunk : this.#decoder.decode(chunk, STREAMING);
+    if (text.length === 0) return [];
+    if (this.#atStart) {
+      this.#atStart = false;
+      // TextDecoder already strips a leading BOM from bytes; text input is stripped here.
+      if (fromString && text.charCodeAt(0) === BOM) text = text.slice(1);
+    }
+    if (this.#skipLeadingLf) {
+      this.#skipLeadingLf = false;
+      if (text.charCodeAt(0) === LF) text = text.slice(1);
+    }
 
-      const input = buffer.length === 0 ? text : buffer + text;
-      const length = input.length;
-      const out: StreamEvent[] = [];
-      let pos = 0;
-      let lf = input.indexOf('\n');
-      let cr = input.indexOf('\r');
-      while (lf !== -1 || cr !== -1) {
-        let end: number;
-        let next: number;
-        if (cr === -1 || (lf !== -1 && lf < cr)) {
-          end = lf;
-          next = lf + 1;
+    const input = this.#buffer.length === 0 ? text : this.#buffer + text;
+    const length = input.length;
+    const out: StreamEvent[] = [];
+    let pos = 0;
+    let lf = input.indexOf('\n');
+    let cr = input.indexOf('\r');
+    while (lf !== -1 || cr !== -1) {
+      let end: number;
+      let next: number;
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        end = lf;
+        next = lf + 1;
+      } else {
+        end = cr;
+        if (cr + 1 < length) {
+          next = input.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
         } else {
-          end = cr;
-          if (cr + 1 < length) {
-            next = input.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
-          } else {
-            next = cr + 1;
-            skipLeadingLf = true;
-          }
+          next = cr + 1;
+          this.#skipLeadingLf = true;
         }
-        processLine(input, pos, end, out);
-        pos = next;
-        if (lf !== -1 && lf < pos) lf = input.indexOf('\n', pos);
-        if (cr !== -1 && cr < pos) cr = input.indexOf('\r', pos);
       }
-      buffer = pos === 0 ? input : input.slice(pos);
-      return out;
-    },
+      this.#processLine(input, pos, end, out);
+      pos = next;
+      if (lf !== -1 && lf < pos) lf = input.indexOf('\n', pos);
+      if (cr !== -1 && cr < pos) cr = input.indexOf('\r', pos);
+    }
+    this.#buffer = pos === 0 ? input : input.slice(pos);
+    return out;
+  }
 
-    end(): { events: StreamEvent[]; trailing: boolean } {
-      const tail = decoder.decode();
-      const trailing = buffer.length > 0 || tail.length > 0 || hasData || pendingEventField;
-      // WHATWG: an event not closed by a blank line when the stream ends is discarded.
-      buffer = '';
-      data = '';
-      hasData = false;
-      eventType = '';
-      pendingEventField = false;
-      skipLeadingLf = false;
-      return { events: [], trailing };
-    },
-  };
+  end(): { events: StreamEvent[]; trailing: boolean } {
+    const tail = this.#decoder.decode();
+    const trailing = this.#buffer.length > 0 || tail.length > 0 || this.#hasData || this.#pendingEventField;
+    // WHATWG: an event not closed by a blank line when the stream ends is discarded.
+    this.#buffer = '';
+    this.#data = '';
+    this.#hasData = false;
+    this.#eventType = '';
+    this.#pendingEventField = false;
+    this.#skipLeadingLf = false;
+    return { events: [], trailing };
+  }
 }

@@ -33,95 +33,116 @@ export function createChatStreamEncoder(opts: {
   model: string;
   includeUsage: boolean;
 }): ChatStreamEncoder {
-  const idJson = JSON.stringify(opts.id);
-  const modelJson = JSON.stringify(opts.model);
-  const suffix = opts.includeUsage ? ',"usage":null}\n\n' : '}\n\n';
-  let created = 0;
-  /** `data: {"id":…,"object":…,"created":…,"model":…,` — set once `created` is known. */
-  let envelope: string | undefined;
-  const roleSent: boolean[] = [];
+  return new OpenAIChatStreamEncoder(opts);
+}
 
-  function head(): string {
-    if (envelope === undefined) {
-      if (created === 0) created = Math.floor(Date.now() / 1000);
-      envelope = `data: {"id":${idJson},"object":"chat.completion.chunk","created":${created},"model":${modelJson},`;
-    }
-    return envelope;
+/** A class, not closures: each open stream keeps one small object rather than a function per method. */
+class OpenAIChatStreamEncoder implements ChatStreamEncoder {
+  readonly #idJson: string;
+  readonly #modelJson: string;
+  readonly #includeUsage: boolean;
+  readonly #suffix: string;
+  #created = 0;
+  /** `data: {"id":…,"object":…,"created":…,"model":…,` — set once `created` is known. */
+  #envelope: string | undefined;
+  /** Whether choice 0 had its role chunk; other choices (n > 1) are kept in `#roleSent`. */
+  #firstRoleSent = false;
+  #roleSent: boolean[] | undefined;
+
+  constructor(opts: { id: string; model: string; includeUsage: boolean }) {
+    this.#idJson = JSON.stringify(opts.id);
+    this.#modelJson = JSON.stringify(opts.model);
+    this.#includeUsage = opts.includeUsage;
+    this.#suffix = opts.includeUsage ? ',"usage":null}\n\n' : '}\n\n';
   }
 
-  function chunk(choice: number, delta: string, tail: string): string {
-    return `${head()}"choices":[{"index":${choice},"delta":${delta},${tail}}]${suffix}`;
+  encode(part: StreamPart): string {
+    switch (part.type) {
+      case 'start':
+        if (part.created > 0) {
+          this.#created = part.created;
+          this.#envelope = undefined;
+        }
+        return this.#opening(0);
+      case 'text-delta':
+        return (
+          this.#opening(part.choice) +
+          this.#chunk(part.choice, `{"content":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
+        );
+      case 'refusal-delta':
+        return (
+          this.#opening(part.choice) +
+          this.#chunk(part.choice, `{"refusal":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
+        );
+      case 'tool-call-delta':
+        return (
+          this.#opening(part.choice) + this.#chunk(part.choice, toolCallDelta(part), NO_LOGPROBS_NO_FINISH)
+        );
+      case 'logprobs':
+        return (
+          this.#opening(part.choice) +
+          this.#chunk(
+            part.choice,
+            '{}',
+            `"logprobs":${JSON.stringify(encodeLogprobs(part.tokens))},"finish_reason":null`,
+          )
+        );
+      case 'finish':
+        return (
+          this.#opening(part.choice) +
+          this.#chunk(
+            part.choice,
+            '{}',
+            `"logprobs":null,"finish_reason":"${encodeFinishReason(part.finishReason)}"`,
+          )
+        );
+      case 'usage':
+        if (!this.#includeUsage) return '';
+        return `${this.#head()}"choices":[],"usage":${JSON.stringify(encodeUsage(part.usage))}}\n\n`;
+      case 'error': {
+        const { code, message, type } = part.error;
+        return `data: ${JSON.stringify({ error: { code, message, type } })}\n\n`;
+      }
+      case 'reasoning-delta':
+        return '';
+    }
+  }
+
+  done(): string {
+    return DONE;
+  }
+
+  #head(): string {
+    if (this.#envelope === undefined) {
+      if (this.#created === 0) this.#created = Math.floor(Date.now() / 1000);
+      this.#envelope = `data: {"id":${this.#idJson},"object":"chat.completion.chunk","created":${this.#created},"model":${this.#modelJson},`;
+    }
+    return this.#envelope;
+  }
+
+  #chunk(choice: number, delta: string, tail: string): string {
+    return `${this.#head()}"choices":[{"index":${choice},"delta":${delta},${tail}}]${this.#suffix}`;
   }
 
   /** The role chunk OpenAI opens every choice with, if this choice has not had it yet. */
-  function opening(choice: number): string {
-    if (roleSent[choice] === true) return '';
-    roleSent[choice] = true;
-    return chunk(choice, '{"role":"assistant","content":""}', NO_LOGPROBS_NO_FINISH);
+  #opening(choice: number): string {
+    if (choice === 0) {
+      if (this.#firstRoleSent) return '';
+      this.#firstRoleSent = true;
+    } else {
+      this.#roleSent ??= [];
+      if (this.#roleSent[choice] === true) return '';
+      this.#roleSent[choice] = true;
+    }
+    return this.#chunk(choice, '{"role":"assistant","content":""}', NO_LOGPROBS_NO_FINISH);
   }
+}
 
-  function toolCallDelta(part: Extract<StreamPart, { type: 'tool-call-delta' }>): string {
-    let call = `{"index":${part.index}`;
-    if (part.id !== undefined) call += `,"id":${JSON.stringify(part.id)},"type":"function"`;
-    call += ',"function":{';
-    if (part.name !== undefined) call += `"name":${JSON.stringify(part.name)},`;
-    call += `"arguments":${JSON.stringify(part.argumentsDelta)}}}`;
-    return `{"tool_calls":[${call}]}`;
-  }
-
-  return {
-    encode(part: StreamPart): string {
-      switch (part.type) {
-        case 'start':
-          if (part.created > 0) {
-            created = part.created;
-            envelope = undefined;
-          }
-          return opening(0);
-        case 'text-delta':
-          return (
-            opening(part.choice) +
-            chunk(part.choice, `{"content":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
-          );
-        case 'refusal-delta':
-          return (
-            opening(part.choice) +
-            chunk(part.choice, `{"refusal":${JSON.stringify(part.text)}}`, NO_LOGPROBS_NO_FINISH)
-          );
-        case 'tool-call-delta':
-          return opening(part.choice) + chunk(part.choice, toolCallDelta(part), NO_LOGPROBS_NO_FINISH);
-        case 'logprobs':
-          return (
-            opening(part.choice) +
-            chunk(
-              part.choice,
-              '{}',
-              `"logprobs":${JSON.stringify(encodeLogprobs(part.tokens))},"finish_reason":null`,
-            )
-          );
-        case 'finish':
-          return (
-            opening(part.choice) +
-            chunk(
-              part.choice,
-              '{}',
-              `"logprobs":null,"finish_reason":"${encodeFinishReason(part.finishReason)}"`,
-            )
-          );
-        case 'usage':
-          if (!opts.includeUsage) return '';
-          return `${head()}"choices":[],"usage":${JSON.stringify(encodeUsage(part.usage))}}\n\n`;
-        case 'error': {
-          const { code, message, type } = part.error;
-          return `data: ${JSON.stringify({ error: { code, message, type } })}\n\n`;
-        }
-        case 'reasoning-delta':
-          return '';
-      }
-    },
-
-    done(): string {
-      return DONE;
-    },
-  };
+function toolCallDelta(part: Extract<StreamPart, { type: 'tool-call-delta' }>): string {
+  let call = `{"index":${part.index}`;
+  if (part.id !== undefined) call += `,"id":${JSON.stringify(part.id)},"type":"function"`;
+  call += ',"function":{';
+  if (part.name !== undefined) call += `"name":${JSON.stringify(part.name)},`;
+  call += `"arguments":${JSON.stringify(part.argumentsDelta)}}}`;
+  return `{"tool_calls":[${call}]}`;
 }
