@@ -21,22 +21,20 @@ import type { Deployment } from '../registry/registry.js';
 import type { UpstreamOverride } from '../security/upstream-guard.js';
 import { type PartProducer, PartStream } from './part-stream.js';
 import { isAbort, transportError } from './transport-error.js';
-import type { BufferedResponse, UpstreamClient } from './upstream-client.js';
+import { type BufferedResponse, MAX_ERROR_ANSWER_BYTES, type UpstreamClient } from './upstream-client.js';
 
 type Response = Awaited<ReturnType<UpstreamClient['send']>>;
-
-const MAX_ERROR_BODY = 64 * 1024;
 
 export async function readErrorBody(response: Response): Promise<string> {
   let text = '';
   try {
     for await (const chunk of response.body) {
-      if (text.length < MAX_ERROR_BODY) text += (chunk as Buffer).toString('utf8');
+      if (text.length < MAX_ERROR_ANSWER_BYTES) text += (chunk as Buffer).toString('utf8');
     }
   } catch {
     // A body that fails to arrive still leaves the status to classify.
   }
-  return text.length > MAX_ERROR_BODY ? text.slice(0, MAX_ERROR_BODY) : text;
+  return text.length > MAX_ERROR_ANSWER_BYTES ? text.slice(0, MAX_ERROR_ANSWER_BYTES) : text;
 }
 
 export async function readJson(deployment: Deployment, response: Response): Promise<unknown> {
@@ -139,7 +137,7 @@ export async function exchangeJson(
     throw isAbort(error) ? error : transportError(error, deployment.provider);
   }
   if (response.statusCode >= 300) {
-    const length = Math.min(response.body.length, MAX_ERROR_BODY);
+    const length = Math.min(response.body.length, MAX_ERROR_ANSWER_BYTES);
     throw statusError(
       deployment,
       response.statusCode,
@@ -265,7 +263,7 @@ class StreamExchange implements Dispatcher.DispatchHandler, PartProducer {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#phase === 'refused') {
-      if (this.#errorBody.length < MAX_ERROR_BODY) this.#errorBody += chunk.toString('utf8');
+      if (this.#errorBody.length < MAX_ERROR_ANSWER_BYTES) this.#errorBody += chunk.toString('utf8');
       return;
     }
     if (this.#phase !== 'streaming') return;
@@ -377,7 +375,7 @@ class StreamExchange implements Dispatcher.DispatchHandler, PartProducer {
       this.#deployment,
       this.#status,
       this.#headers,
-      body.length > MAX_ERROR_BODY ? body.slice(0, MAX_ERROR_BODY) : body,
+      body.length > MAX_ERROR_ANSWER_BYTES ? body.slice(0, MAX_ERROR_ANSWER_BYTES) : body,
     );
   }
 

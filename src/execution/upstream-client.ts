@@ -153,23 +153,25 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
       });
     },
     dispatch(request, sendOptions, handler) {
-      poolOf(request, sendOptions).dispatch(
-        {
-          method: request.method,
-          path: request.path,
-          headers: request.headers,
-          body: request.body ?? null,
-          headersTimeout: sendOptions.headersTimeoutMs,
-          bodyTimeout: sendOptions.bodyTimeoutMs,
-        },
-        handler,
-      );
+      poolOf(request, sendOptions).dispatch(dispatchOptions(request, sendOptions), handler);
     },
     async close() {
       await Promise.all([...pools.values(), ...pinnedPools.values()].map((pool) => pool.close()));
       pools.clear();
       pinnedPools.clear();
     },
+  };
+}
+
+/** What undici's dispatch is given for one request: the streamed and the buffered exchange alike. */
+function dispatchOptions(request: HttpRequest, options: SendOptions): Dispatcher.DispatchOptions {
+  return {
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+    body: request.body ?? null,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
   };
 }
 
@@ -248,16 +250,6 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
         reject(error);
       },
     };
-    pool.dispatch(
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        body: request.body ?? null,
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.bodyTimeoutMs,
-      },
-      handler,
-    );
+    pool.dispatch(dispatchOptions(request, options), handler);
   });
 }
