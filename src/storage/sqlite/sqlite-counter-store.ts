@@ -22,6 +22,7 @@ import {
   type HeldReservation,
   type WindowState,
 } from '../memory/memory-counter-store.js';
+import type { WindowRow } from '../memory/memory-rate-windows.js';
 import { createBatchFlusher } from './batch-flusher.js';
 import { type Migration, runMigrations } from './migrations.js';
 
@@ -97,14 +98,6 @@ function chunked(
     for (; at + step <= values.length; at += step) many.run(values.slice(at, at + step));
     for (; at < values.length; at += width) one.run(values.slice(at, at + width));
   };
-}
-
-interface WindowRow {
-  key: string;
-  windowMs: number;
-  start: number;
-  previous: number;
-  current: number;
 }
 
 export function createSqliteCounterStore(options: SqliteCounterStoreOptions): CounterStore {
