@@ -20,6 +20,7 @@
 
 import { type CompiledPrices, compilePrices, computeCostNanosCompiled } from '../accounting/compute-cost.js';
 import type { Prices } from '../accounting/prices.js';
+import type { Cancellation } from '../core/cancellation.js';
 import type { ChatRequest, ChatResult, EmbeddingRequest, EmbeddingResult, StreamPart } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import type { FinishReason } from '../core/finish-reason.js';
@@ -80,7 +81,9 @@ export interface ExecutionTrace {
 export interface ExecutionContext {
   requestId: string;
   /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /** The HTTP client's side, watched by a self-timed exchange without making `signal`. */
+  cancel?: Cancellation;
   /** Epoch ms by which the whole request must be done. */
   deadline: number;
   trace: ExecutionTrace;
@@ -134,7 +137,16 @@ export interface ExecutorOptions {
   now?: () => number;
 }
 
-/** One attempt's work, given its deployment and an abort signal bounded by the per-try timeout. */
+/**
+ * What a self-timed attempt (see run) is handed for a signal: a placeholder that never aborts.
+ * It watches the client through its context itself, so the client's signal is not made for it.
+ */
+const SELF_TIMED: AbortSignal = new AbortController().signal;
+
+/**
+ * One attempt's work, given its deployment and an abort signal bounded by the per-try timeout
+ * ({@link SELF_TIMED} in a self-timed run).
+ */
 type AttemptFn<T> = (
   model: ModelEntry,
   deployment: Deployment,
@@ -304,8 +316,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   /**
    * `selfTimed`: the attempt ends itself after `permit.timeoutMs ?? deployment.timeoutMs` (a
-   * buffered exchange with a timer of its own), so it takes the client's signal as it is;
-   * any other attempt gets a controller fed by the client's signal and a timer.
+   * buffered exchange with a timer of its own) and watches the client itself, so it is handed
+   * {@link SELF_TIMED}; any other attempt gets a controller fed by the client's signal and a timer.
    */
   async function run<T>(
     plan: RoutePlan,
@@ -391,7 +403,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
             if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
             const timeoutMs = permit.timeoutMs ?? deployment.timeoutMs;
             const bounded = selfTimed ? undefined : boundedSignal(context.signal, timeoutMs);
-            const signal = bounded?.signal ?? context.signal;
+            const signal = bounded === undefined ? SELF_TIMED : bounded.signal;
             let keepOpen = false;
             try {
               const result = await attempt(chosen, deployment, signal, outcome, permit);
@@ -568,7 +580,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
           client,
           deployment,
           deployment.adapter.buildChatRequest(body, upstreamTarget(deployment, context.upstream)),
-          signal,
+          // Self-timed, it watches the client itself: through `cancel` when it came over HTTP.
+          signal === SELF_TIMED ? (context.cancel ?? context.signal) : signal,
           permit.timeoutMs ?? deployment.timeoutMs,
           context.upstream,
         );

@@ -11,6 +11,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { Cancellation } from '../core/cancellation.js';
 import type { ChatRequest } from '../core/chat.js';
 import { GatewayError } from '../core/errors.js';
 import { createNdjsonParser } from '../providers/shared/ndjson-parser.js';
@@ -120,14 +121,16 @@ export async function exchangeJson(
   client: UpstreamClient,
   deployment: Deployment,
   httpRequest: HttpRequest,
-  signal: AbortSignal,
+  watched: AbortSignal | Cancellation,
   timeoutMs: number,
   override?: UpstreamOverride,
 ): Promise<unknown> {
   let response: BufferedResponse;
+  const isSignal = watched instanceof AbortSignal;
   try {
     response = await client.exchange(httpRequest, {
-      signal,
+      signal: isSignal ? watched : undefined,
+      cancel: isSignal ? undefined : watched,
       timeoutMs,
       headersTimeoutMs: deployment.timeoutMs,
       bodyTimeoutMs: deployment.timeoutMs,

@@ -15,12 +15,15 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import type { Cancellation } from '../core/cancellation.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpRequest } from '../providers/spec.js';
 import type { ResolvedAddress } from '../security/upstream-guard.js';
 
 export interface SendOptions {
   signal?: AbortSignal;
+  /** `exchange` only: watched like `signal`, without an EventTarget (the HTTP client's side). */
+  cancel?: Cancellation;
   /** Time allowed until the response headers arrive. */
   headersTimeoutMs: number;
   /** Time allowed between two body chunks. */
@@ -176,15 +179,19 @@ function dispatchOptions(request: HttpRequest, options: SendOptions): Dispatcher
 }
 
 /**
- * One request whose answer is gathered into a buffer. The signal aborts it at any point (before
- * it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`,
+ * One request whose answer is gathered into a buffer. The signal (or `cancel`) aborts it at any
+ * point (before it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`,
  * and `timeoutMs` the whole of it: one timer, where a controller per call would cost several.
  */
 function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promise<BufferedResponse> {
   return new Promise<BufferedResponse>((resolve, reject) => {
-    const { signal } = options;
+    const { signal, cancel } = options;
     if (signal?.aborted) {
       reject(signal.reason);
+      return;
+    }
+    if (cancel?.aborted) {
+      reject(cancel.reason);
       return;
     }
     let controller: Dispatcher.DispatchController | undefined;
@@ -200,14 +207,16 @@ function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promi
       ended ??= reason;
       controller?.abort(reason as Error);
     };
-    const onAbort = () => end(signal?.reason);
+    const onAbort = () => end(signal?.aborted ? signal.reason : cancel?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    cancel?.watch(onAbort);
     const timer =
       options.timeoutMs === undefined
         ? undefined
         : setTimeout(() => end(new DOMException('the attempt timed out', 'TimeoutError')), options.timeoutMs);
     const settle = () => {
       signal?.removeEventListener('abort', onAbort);
+      cancel?.unwatch(onAbort);
       if (timer !== undefined) clearTimeout(timer);
     };
     const handler: Dispatcher.DispatchHandler = {

@@ -4,6 +4,7 @@
  * who asked, what for, when it must be done, and the trace of what happened.
  */
 
+import { type Cancellation, ClientAbort } from '../core/cancellation.js';
 import { uuidV7 } from '../core/uuid-v7.js';
 import type { ExecutionTrace } from '../execution/executor.js';
 import type { UpstreamOverride } from '../security/upstream-guard.js';
@@ -24,7 +25,10 @@ export interface RequestContext {
   endpoint: string;
   startedAt: number;
   deadline: number;
-  signal: AbortSignal;
+  /** Aborted when the caller goes away (or a job is cancelled); may be made on first use. */
+  readonly signal: AbortSignal;
+  /** The HTTP client's side, when the request came over HTTP: watched without an EventTarget. */
+  cancel?: Cancellation;
   caller: Caller;
   trace: ExecutionTrace;
   /** Queue priority, higher first (from the key, a header or the body). */
@@ -43,17 +47,33 @@ export function newRequestId(): string {
 export function createRequestContext(input: {
   endpoint: string;
   timeoutMs: number;
-  signal: AbortSignal;
+  /** An HTTP client's {@link ClientAbort} (its signal is then made only if asked for), or a signal. */
+  signal: AbortSignal | ClientAbort;
   caller?: Caller;
   requestId?: string;
 }): RequestContext {
   const startedAt = Date.now();
+  const { signal } = input;
+  if (signal instanceof ClientAbort) {
+    return {
+      requestId: input.requestId ?? newRequestId(),
+      endpoint: input.endpoint,
+      startedAt,
+      deadline: startedAt + input.timeoutMs,
+      get signal() {
+        return signal.signal;
+      },
+      cancel: signal,
+      caller: input.caller ?? { admin: false },
+      trace: { attempts: [] },
+    };
+  }
   return {
     requestId: input.requestId ?? newRequestId(),
     endpoint: input.endpoint,
     startedAt,
     deadline: startedAt + input.timeoutMs,
-    signal: input.signal,
+    signal,
     caller: input.caller ?? { admin: false },
     trace: { attempts: [] },
   };

@@ -5,6 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientAbort } from '../core/cancellation.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Caller } from '../gateway/request-context.js';
 
@@ -20,8 +21,10 @@ export interface HttpContext {
   caller: Caller;
   /** The id the server gave this request (already in `x-switchyard-request-id`); the request context reuses it. */
   requestId: string;
-  /** Aborted when the client disconnects before the response is complete. */
-  signal: AbortSignal;
+  /** Aborted when the client disconnects before the response is complete; its signal is made on first use. */
+  abort: ClientAbort;
+  /** `abort.signal`. */
+  readonly signal: AbortSignal;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
 }

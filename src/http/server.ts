@@ -15,12 +15,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { managedAdmission } from '../admission/create-admission.js';
+import { ClientAbort } from '../core/cancellation.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { type Caller, newRequestId } from '../gateway/request-context.js';
 import { type AccessLog, createAccessLog } from '../observability/access-log.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import type { HttpContext, RouteDefinition } from './context.js';
+import { GatewayResponse } from './gateway-response.js';
 import { sendError } from './respond.js';
 import { createRouteMatcher } from './router.js';
 import { ROUTES } from './routes/table.js';
@@ -39,12 +41,19 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     if (settings.config !== gateway.config) settings = httpSettings(gateway);
     const { authenticator, bodyLimitBytes, requestTimeoutMs, corsOrigins, accessLog } = settings;
     const requestId = newRequestId();
-    res.setHeader('x-switchyard-request-id', requestId);
+    // The gateway's own server writes the id into the head it sends (see GatewayResponse).
+    if (res instanceof GatewayResponse) res.requestId = requestId;
+    else res.setHeader('x-switchyard-request-id', requestId);
     let keyId: string | undefined;
-    if (accessLog !== undefined) {
-      const startedAt = performance.now();
-      res.once('close', () => logAccess(accessLog, req, res, performance.now() - startedAt, keyId));
-    }
+    // Made once a route matched: what the client's going away aborts.
+    let abort: ClientAbort | undefined;
+    const startedAt = accessLog === undefined ? 0 : performance.now();
+    // One listener for both: a response that closes before it finished aborts its request.
+    res.once('close', () => {
+      if (abort !== undefined && !res.writableFinished) abort.abort();
+      if (accessLog !== undefined)
+        logAccess(accessLog, req, res, requestId, performance.now() - startedAt, keyId);
+    });
     if (corsOrigins.size > 0 && applyCors(corsOrigins, req, res)) return;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -67,10 +76,8 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
       req.resume();
       return;
     }
-    const controller = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
+    const clientAbort = new ClientAbort();
+    abort = clientAbort;
     const refuse = (error: unknown) => {
       sendError(res, toGatewayError(error), redactor);
       req.resume();
@@ -98,7 +105,10 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
         gateway,
         caller,
         requestId,
-        signal: controller.signal,
+        abort: clientAbort,
+        get signal() {
+          return clientAbort.signal;
+        },
         bodyLimitBytes,
         requestTimeoutMs,
       };
@@ -144,18 +154,21 @@ function logAccess(
   log: AccessLog,
   req: IncomingMessage,
   res: ServerResponse,
+  requestId: string,
   durationMs: number,
   keyId: string | undefined,
 ): void {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
+  const sent = res instanceof GatewayResponse ? res : undefined;
   const header = (name: string) => {
+    if (sent !== undefined) return sent.sentHeader(name);
     const value = res.getHeader(name);
     return value === undefined ? undefined : String(value);
   };
   const attempts = header('x-switchyard-attempts');
   log({
-    requestId: header('x-switchyard-request-id') ?? '',
+    requestId,
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     status: res.statusCode,
@@ -210,7 +223,7 @@ export async function startHttpServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const server = createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0 },
+    { keepAliveTimeout: 65_000, requestTimeout: 0, ServerResponse: GatewayResponse },
     createRequestHandler(gateway, options),
   );
   server.headersTimeout = 60_000;

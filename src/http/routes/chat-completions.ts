@@ -83,7 +83,7 @@ export function newContext(http: HttpContext, endpoint: string): RequestContext 
     requestId: http.requestId,
     endpoint,
     timeoutMs: http.requestTimeoutMs,
-    signal: http.signal,
+    signal: http.abort,
     caller: http.caller,
   });
 }
