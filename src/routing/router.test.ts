@@ -343,3 +343,159 @@ describe('planning speed over a 500-model registry', () => {
     expect(lines).toHaveLength(6);
   });
 });
+
+describe('what the router works out once never answers for another request or snapshot', () => {
+  // The benchmark's shape (a cheapest route over three priced models); the dearest one sees
+  // images, takes tools and has the largest context window, so that requests differ in what fits.
+  const registry = registryOf(
+    {
+      'gpt-4o-mini': { tier: 'basic', price: [0.15, 0.6], quality: 0.8, context: 128_000 },
+      'gpt-4.1-mini': { tier: 'intermediate', price: [0.4, 1.6], quality: 0.84, context: 128_000 },
+      'gpt-4o': {
+        tier: 'advanced',
+        capabilities: ['chat', 'vision', 'tools'],
+        price: [2.5, 10],
+        quality: 0.9,
+        context: 1_000_000,
+      },
+    },
+    {
+      routes: {
+        'bench-cheapest': { strategy: 'cheapest', models: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o'] },
+        preferring: {
+          strategy: 'cheapest',
+          model: 'gpt-4o',
+          models: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o'],
+        },
+      },
+    },
+  );
+  const router = createRouter(registry);
+  const bench = (text = 'What is 2+2?', routing?: Parameters<typeof ask>[1], extra = {}) =>
+    ask(text, routing, { model: 'bench-cheapest', ...extra });
+  const deploymentsOf = (name: string) => registry.get(name)!.deployments.map((d) => d.id);
+
+  it('an open circuit changes the plan, and closing it changes it back', () => {
+    const first = router.plan(bench(), { openCircuits: new Set() });
+    expect(first).toEqual({
+      kind: 'sequence',
+      strategy: 'cheapest',
+      attempts: [{ model: 'gpt-4o-mini', reason: 'cheapest with chat (basic math) at tier >= basic' }],
+      reason:
+        "cheapest: task=math (arithmetic), tier=basic ('what is') → gpt-4o-mini ($0.00015 est.); 3 fit (3 at tier >= basic)",
+      route: 'bench-cheapest',
+    });
+    const open = router.plan(bench(), { openCircuits: new Set(deploymentsOf('gpt-4o-mini')) });
+    expect(models(open)).toEqual(['gpt-4.1-mini']);
+    expect(open.reason).toContain('2 fit (2 at tier >= basic); skipped 1 with open circuits');
+    const allOpen = router.plan(bench(), { openCircuits: new Set(registry.deployments().map((d) => d.id)) });
+    expect(models(allOpen)).toEqual(['gpt-4o-mini']);
+    expect(allOpen.reason).toContain(
+      '3 fit (3 at tier >= basic); skipped 3 with open circuits; every fitting model has its circuits open',
+    );
+    expect(router.plan(bench(), { openCircuits: new Set() })).toEqual(first);
+    expect(router.plan(bench())).toEqual(first);
+  });
+
+  it('priors in the snapshot take over, and their absence hands back to the tiers', () => {
+    const plain = router.plan(bench());
+    const priors = priorsOf({ '*': { 'gpt-4o-mini': [0.2], 'gpt-4.1-mini': [0.9], 'gpt-4o': [0.91] } });
+    const learned = router.plan(bench(), { priors });
+    expect(models(learned)).toEqual(['gpt-4.1-mini']);
+    expect(learned.reason).toContain('priors → gpt-4.1-mini');
+    expect(router.plan(bench())).toEqual(plain);
+  });
+
+  it('requests that need other things get their own plans, in any order', () => {
+    const long = 'Please read this. '.repeat(40_000);
+    const requests = {
+      plain: bench(),
+      image: {
+        ...bench('What is in this picture?'),
+        messages: [
+          {
+            role: 'user' as const,
+            content: [
+              { type: 'text' as const, text: 'What is in this picture?' },
+              { type: 'image' as const, url: 'https://example.com/cat.png' },
+            ],
+          },
+        ],
+      },
+      tools: bench('Look up the weather in Paris', undefined, {
+        tools: [{ name: 'weather', description: 'Current weather for a city', parameters: {} }],
+      }),
+      long: bench(long),
+      hard: bench('Design a distributed consensus protocol and prove its safety'),
+      expert: bench('What is 2+2?', { tier: 'expert' }),
+      maxTokens: bench('What is 2+2?', undefined, { maxTokens: 4000 }),
+      budget: bench('What is 2+2?', { maxCostUsd: 0.0001 }),
+    };
+    const alone = (name: keyof typeof requests) => {
+      const fresh = createRouter(registry);
+      try {
+        return fresh.plan(requests[name]);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const expected = Object.fromEntries(Object.keys(requests).map((name) => [name, alone(name as never)]));
+    // Each kind differs from the plain request somewhere (the model, the reason or the error).
+    for (const [name, plan] of Object.entries(expected)) {
+      if (name !== 'plain') expect(plan, name).not.toEqual(expected.plain);
+    }
+    expect(models(expected.image as RoutePlan)).toEqual(['gpt-4o']);
+    expect(models(expected.long as RoutePlan)).toEqual(['gpt-4o']);
+    expect((expected.long as RoutePlan).reason).toContain(
+      '1 fit (1 at tier >= intermediate); skipped 2 with too small',
+    );
+    expect((expected.expert as RoutePlan).reason).toContain('no expert model fits');
+    expect(expected.budget).toContain('no model fits max cost');
+    // The same router, asked in a shuffled order, twice over, gives each request the plan it gets alone.
+    const order = Object.keys(requests) as (keyof typeof requests)[];
+    for (const name of [...order, ...order.reverse(), ...order]) {
+      let plan: RoutePlan | string;
+      try {
+        plan = router.plan(requests[name]);
+      } catch (error) {
+        plan = (error as Error).message;
+      }
+      expect(plan, name).toEqual(expected[name]);
+    }
+  });
+
+  it("a strategy asked over a route's own puts the route's model first only on that request", () => {
+    const own = router.plan(ask('hi', undefined, { model: 'preferring' }));
+    expect(models(own)).toEqual(['gpt-4o-mini']);
+    const asked = router.plan(ask('hi', { strategy: 'quality' }, { model: 'preferring' }));
+    expect(models(asked)[0]).toBe('gpt-4o');
+    expect(router.plan(ask('hi', undefined, { model: 'preferring' }))).toEqual(own);
+  });
+
+  it('a plan the caller changes does not change the next plan', () => {
+    const first = router.plan(bench());
+    const copy = structuredClone(first);
+    if (first.kind === 'sequence') first.attempts.push({ model: 'gpt-4o' });
+    first.reason = 'changed';
+    expect(router.plan(bench())).toEqual(copy);
+  });
+
+  it('a reloaded registry (a new router) plans with its own prices; the old router keeps its own', () => {
+    const repriced = registryOf(
+      {
+        'gpt-4o-mini': { tier: 'basic', price: [5, 20], quality: 0.8 },
+        'gpt-4.1-mini': { tier: 'intermediate', price: [0.4, 1.6], quality: 0.84 },
+        'gpt-4o': { tier: 'advanced', price: [2.5, 10], quality: 0.9 },
+      },
+      {
+        routes: {
+          'bench-cheapest': { strategy: 'cheapest', models: ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4o'] },
+        },
+      },
+    );
+    const before = router.plan(bench());
+    const reloaded = createRouter(repriced);
+    expect(models(reloaded.plan(bench()))).toEqual(['gpt-4.1-mini']);
+    expect(router.plan(bench())).toEqual(before);
+  });
+});

@@ -7,7 +7,9 @@
  * the tier, or ask for another strategy over the route's models. `auto` runs the request's
  * strategy, `cheapest` by default. Pure: reads the registry and the snapshot, does no I/O.
  * Everything that can be computed once per registry (candidate lists laid out for screening,
- * compiled rule conditions, checked route settings) is computed in `createRouter`.
+ * compiled rule conditions, checked route settings, what each route's strategy is handed) is
+ * computed in `createRouter`; a config reload builds a new registry and router, so none of it
+ * outlives the configuration it came from.
  */
 
 import { ConfigError } from '../config/load.js';
@@ -25,6 +27,7 @@ import {
   formatUsd,
   type Operation,
   type PlanContext,
+  type PlanContextExtras,
   type PlanRequest,
   resolveStrategyOptions,
   type StrategyOptions,
@@ -140,6 +143,11 @@ export function createRouter(registry: Registry, options: RouterOptions = {}): R
   // Laid out now, so the first request does not pay for it.
   candidateSet(chatModels);
   candidateSet(embeddingModels);
+  // What a route's own strategy is given besides the request, made once: a plan only looks it up.
+  const routeExtras = new Map<string, PlanContextExtras>();
+  for (const [name, route] of registry.routes) {
+    routeExtras.set(name, Object.freeze({ route, routeName: name, options: strategyOptions }));
+  }
 
   // Knobs reach the strategies through the plan context (`options: strategyOptions`).
   const table = createStrategies();
@@ -189,17 +197,16 @@ export function createRouter(registry: Registry, options: RouterOptions = {}): R
     }
     // Asked for another strategy than the route's: the route's own model (if any) goes first.
     const preferred = strategy !== route.strategy ? route.model : undefined;
+    const extras =
+      preferred === undefined
+        ? (routeExtras.get(name) ?? { route, routeName: name, options: strategyOptions })
+        : { route, routeName: name, options: strategyOptions, preferred };
     const context = createPlanContext(
       input,
       routeModels.get(name) ?? poolFor(operation),
       snapshot,
       registry,
-      {
-        route,
-        routeName: name,
-        options: strategyOptions,
-        ...(preferred === undefined ? {} : { preferred }),
-      },
+      extras,
     );
     return run(strategy, context);
   }

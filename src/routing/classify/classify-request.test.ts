@@ -301,6 +301,28 @@ describe('classifyRequest', () => {
     expect(classifyPrompt('Design a scalable, fault-tolerant event pipeline')).toEqual(first);
   });
 
+  it('keeps each answer its own: later classifications change no earlier one', () => {
+    const prompts = [
+      'What is 2+2?',
+      'Tuesday morning',
+      '',
+      'Fix this:\n```js\nfunction f() { return 1 }\n```',
+      'x = 1; y = 2; { z; } { w; }',
+      'Design a distributed consensus protocol and prove its safety',
+      '- one\n- two\n- three\nWhy? How? When?',
+    ];
+    const answers = prompts.map((prompt) => classifyPrompt(prompt));
+    const copies = structuredClone(answers);
+    for (const prompt of [...prompts].reverse()) classifyPrompt(prompt);
+    expect(answers).toEqual(copies);
+    expect(prompts.map((prompt) => classifyPrompt(prompt))).toEqual(copies);
+    expect(describeClassification(answers[0]!)).toBe("task=math (arithmetic), tier=basic ('what is')");
+    expect(describeClassification(answers[1]!)).toBe(
+      'task=chat (no task cues), tier=basic (no complexity cues)',
+    );
+    expect(describeClassification(answers[2]!)).toBe('task=chat (no task cues), tier=basic (empty prompt)');
+  });
+
   it('has no cue twice (each phrase votes once)', () => {
     const phrases = CUES.map((c) => c.phrase);
     expect(new Set(phrases).size).toBe(phrases.length);

@@ -99,51 +99,60 @@ function quoted(phrase: string): string {
   return `'${phrase}'`;
 }
 
+// Per cue, worked out once: the slot of the task it votes for (-1: none) and its label in a trace.
+const CUE_SLOT = Int8Array.from(CUES, (cue) => (cue.task === undefined ? -1 : TASK_SLOT[cue.task]));
+const CUE_LABEL: readonly string[] = CUES.map((cue) => quoted(cue.phrase));
+const PRIORITY_SLOTS = Int8Array.from(TASK_PRIORITY, (task) => TASK_SLOT[task]);
+const CODE_SLOT = TASK_SLOT.code;
+const MATH_SLOT = TASK_SLOT.math;
+const EXTRACTION_SLOT = TASK_SLOT.extraction;
+const NO_TASK_CUES: Readonly<{ task: Task; why: readonly string[] }> = Object.freeze({
+  task: 'chat',
+  why: Object.freeze(['no task cues']),
+});
+const EMPTY_PROMPT = Object.freeze(['empty prompt']);
+const NO_COMPLEXITY_CUES = Object.freeze(['no complexity cues']);
+
 function approxTokens(chars: number): string {
   const tokens = Math.ceil(chars / 4);
   return tokens >= 1000 ? `~${(tokens / 1000).toFixed(1)}k tokens` : `~${tokens} tokens`;
 }
 
-function vote(task: Task, points: number): void {
-  const slot = TASK_SLOT[task];
-  taskPoints[slot] = taskPoints[slot]! + points;
-}
-
-function decideTask(jsonOutput: boolean): { task: Task; why: string[] } {
+function decideTask(jsonOutput: boolean): { task: Task; why: readonly string[] } {
   const totals = scanner.totals;
-  taskPoints.fill(0);
+  for (let slot = 0; slot < taskPoints.length; slot++) taskPoints[slot] = 0;
   for (let k = 0; k < totals.hitCount; k++) {
-    const cue = CUES[totals.hits[k]!]!;
-    if (cue.task !== undefined) vote(cue.task, cue.taskPoints * totals.weight[totals.hits[k]!]!);
+    const at = totals.hits[k]!;
+    const slot = CUE_SLOT[at]!;
+    if (slot >= 0) taskPoints[slot] = taskPoints[slot]! + CUES[at]!.taskPoints * totals.weight[at]!;
   }
-  const structural: [Task, string][] = [];
-  if (totals.fences > 0) {
-    vote('code', 3 + Math.min(totals.fences - 1, 2));
-    structural.push(['code', totals.fences === 1 ? 'code block' : `${totals.fences} code blocks`]);
-  }
-  if (totals.codeSymbols >= 6) {
-    vote('code', 2);
-    structural.push(['code', 'code syntax']);
-  }
-  if (totals.mathOps > 0) {
-    vote('math', 2 + Math.min(totals.mathOps - 1, 2));
-    structural.push(['math', 'arithmetic']);
-  }
-  if (jsonOutput) {
-    vote('extraction', 1.5);
-    structural.push(['extraction', 'JSON output']);
-  }
-  let best: Task = 'chat';
+  // Structure votes too; its labels are written only for the task that wins.
+  if (totals.fences > 0) taskPoints[CODE_SLOT] = taskPoints[CODE_SLOT]! + 3 + Math.min(totals.fences - 1, 2);
+  if (totals.codeSymbols >= 6) taskPoints[CODE_SLOT] = taskPoints[CODE_SLOT]! + 2;
+  if (totals.mathOps > 0)
+    taskPoints[MATH_SLOT] = taskPoints[MATH_SLOT]! + 2 + Math.min(totals.mathOps - 1, 2);
+  if (jsonOutput) taskPoints[EXTRACTION_SLOT] = taskPoints[EXTRACTION_SLOT]! + 1.5;
+  let bestSlot = TASK_SLOT.chat;
   let bestPoints = 0;
-  for (const task of TASK_PRIORITY) {
-    const points = taskPoints[TASK_SLOT[task]]!;
+  for (let p = 0; p < PRIORITY_SLOTS.length; p++) {
+    const slot = PRIORITY_SLOTS[p]!;
+    const points = taskPoints[slot]!;
     if (points > bestPoints) {
-      best = task;
+      bestSlot = slot;
       bestPoints = points;
     }
   }
-  if (bestPoints < TASK_MIN_POINTS) return { task: 'chat', why: ['no task cues'] };
-  const why = structural.filter(([task]) => task === best).map(([, label]) => label);
+  if (bestPoints < TASK_MIN_POINTS) return NO_TASK_CUES;
+  const best = TASKS[bestSlot]!;
+  const why: string[] = [];
+  if (bestSlot === CODE_SLOT) {
+    if (totals.fences > 0) why.push(totals.fences === 1 ? 'code block' : `${totals.fences} code blocks`);
+    if (totals.codeSymbols >= 6) why.push('code syntax');
+  } else if (bestSlot === MATH_SLOT) {
+    if (totals.mathOps > 0) why.push('arithmetic');
+  } else if (bestSlot === EXTRACTION_SLOT && jsonOutput) {
+    why.push('JSON output');
+  }
   // The two strongest cue words that voted for the winner.
   let first = -1;
   let second = -1;
@@ -151,9 +160,8 @@ function decideTask(jsonOutput: boolean): { task: Task; why: string[] } {
   let secondPoints = 0;
   for (let k = 0; k < totals.hitCount; k++) {
     const at = totals.hits[k]!;
-    const cue = CUES[at]!;
-    if (cue.task !== best) continue;
-    const points = cue.taskPoints * totals.weight[at]!;
+    if (CUE_SLOT[at] !== bestSlot) continue;
+    const points = CUES[at]!.taskPoints * totals.weight[at]!;
     if (points > firstPoints) {
       second = first;
       secondPoints = firstPoints;
@@ -164,48 +172,60 @@ function decideTask(jsonOutput: boolean): { task: Task; why: string[] } {
       secondPoints = points;
     }
   }
-  if (first >= 0) why.push(quoted(CUES[first]!.phrase));
-  if (second >= 0 && why.length < 3) why.push(quoted(CUES[second]!.phrase));
+  if (first >= 0) why.push(CUE_LABEL[first]!);
+  if (second >= 0 && why.length < 3) why.push(CUE_LABEL[second]!);
   return { task: best, why };
 }
 
-function decideTier(): { tier: Tier; score: number; why: string[] } {
+function decideTier(): { tier: Tier; score: number; why: readonly string[] } {
   const totals = scanner.totals;
   const contributions: Contribution[] = [];
   let score = 0;
   for (let k = 0; k < totals.hitCount; k++) {
     const at = totals.hits[k]!;
-    const cue = CUES[at]!;
-    if (cue.complexity === 0) continue;
-    const points = cue.complexity * totals.weight[at]!;
+    const complexity = CUES[at]!.complexity;
+    if (complexity === 0) continue;
+    const points = complexity * totals.weight[at]!;
     score += points;
-    contributions.push({ label: quoted(cue.phrase), points });
+    contributions.push({ label: CUE_LABEL[at]!, points });
   }
-  const structure = (label: string, points: number) => {
-    score += points;
-    contributions.push({ label, points });
-  };
+  // Structure, in this order (the order decides between equal contributions).
   const tokens = totals.chars / 4;
-  if (tokens > 8000) structure(approxTokens(totals.chars), 2);
-  else if (tokens > 3000) structure(approxTokens(totals.chars), 1.5);
-  else if (tokens > 1000) structure(approxTokens(totals.chars), 1);
-  else if (tokens > 300) structure(approxTokens(totals.chars), 0.5);
-  if (totals.listItems >= 6) structure(`${totals.listItems} list items`, 1.5);
-  else if (totals.listItems >= 3) structure(`${totals.listItems} list items`, 1);
-  if (totals.questions >= 3) structure(`${totals.questions} questions`, 1);
-  if (totals.fences > 0) structure('code to work on', 0.75);
-  if (totals.fenceLines > 80) structure(`${totals.fenceLines} lines of code`, 0.5);
+  const sizePoints = tokens > 8000 ? 2 : tokens > 3000 ? 1.5 : tokens > 1000 ? 1 : tokens > 300 ? 0.5 : 0;
+  if (sizePoints > 0) {
+    score += sizePoints;
+    contributions.push({ label: approxTokens(totals.chars), points: sizePoints });
+  }
+  const listPoints = totals.listItems >= 6 ? 1.5 : totals.listItems >= 3 ? 1 : 0;
+  if (listPoints > 0) {
+    score += listPoints;
+    contributions.push({ label: `${totals.listItems} list items`, points: listPoints });
+  }
+  if (totals.questions >= 3) {
+    score += 1;
+    contributions.push({ label: `${totals.questions} questions`, points: 1 });
+  }
+  if (totals.fences > 0) {
+    score += 0.75;
+    contributions.push({ label: 'code to work on', points: 0.75 });
+  }
+  if (totals.fenceLines > 80) {
+    score += 0.5;
+    contributions.push({ label: `${totals.fenceLines} lines of code`, points: 0.5 });
+  }
 
   let rank = 0;
   while (rank < TIER_THRESHOLDS.length && score >= TIER_THRESHOLDS[rank]!) rank++;
   const tier: Tier = rank === 0 ? 'basic' : rank === 1 ? 'intermediate' : rank === 2 ? 'advanced' : 'expert';
   if (contributions.length === 0) {
-    return { tier, score, why: [totals.chars === 0 ? 'empty prompt' : 'no complexity cues'] };
+    return { tier, score, why: totals.chars === 0 ? EMPTY_PROMPT : NO_COMPLEXITY_CUES };
   }
   // Basic requests are explained by what kept them simple; harder ones by what made them hard.
-  contributions.sort((a, b) =>
-    rank === 0 ? Math.abs(b.points) - Math.abs(a.points) || a.points - b.points : b.points - a.points,
-  );
+  if (contributions.length > 1) {
+    contributions.sort((a, b) =>
+      rank === 0 ? Math.abs(b.points) - Math.abs(a.points) || a.points - b.points : b.points - a.points,
+    );
+  }
   const why: string[] = [];
   for (const c of contributions) {
     if (why.length === 3) break;
@@ -264,5 +284,10 @@ export function classifyPrompt(prompt: string, routing?: ChatRequest['routing'])
 
 /** `task=code (code block, 'function'), tier=intermediate ('write', ~150 tokens)`. */
 export function describeClassification(c: Classification): string {
-  return `task=${c.task} (${c.taskWhy.join(', ')}), tier=${c.tier} (${c.tierWhy.join(', ')})`;
+  return `task=${c.task} (${joinWhy(c.taskWhy)}), tier=${c.tier} (${joinWhy(c.tierWhy)})`;
+}
+
+/** `why.join(', ')`; most lists have one reason, and that one needs no join. */
+function joinWhy(why: readonly string[]): string {
+  return why.length === 1 ? why[0]! : why.join(', ');
 }

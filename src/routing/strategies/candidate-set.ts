@@ -57,6 +57,9 @@ export interface CandidateSet {
   /** Scratch space for screening (plan-context.ts), so a plan allocates no per-candidate arrays. */
   readonly scratchIndex: Int32Array;
   readonly scratchCost: Float64Array;
+  /** Views of the scratch buffers' first n entries, by n: made on first use, then reused by every plan. */
+  readonly scratchIndexViews: (Int32Array | undefined)[];
+  readonly scratchCostViews: (Float64Array | undefined)[];
   indexOf(name: string): number;
 }
 
@@ -144,6 +147,8 @@ function build(models: readonly ModelEntry[]): CandidateSet {
     families: familyIds.size,
     scratchIndex: new Int32Array(size),
     scratchCost: new Float64Array(size),
+    scratchIndexViews: Array.from({ length: size + 1 }, () => undefined),
+    scratchCostViews: Array.from({ length: size + 1 }, () => undefined),
     indexOf: (name) => positions.get(name) ?? -1,
   };
 }
@@ -159,6 +164,26 @@ export function candidateSet(models: readonly ModelEntry[]): CandidateSet {
     sets.set(models, set);
   }
   return set;
+}
+
+/** `set.scratchIndex.subarray(0, count)`, made once per count (a subarray costs more than the screening). */
+export function scratchIndexView(set: CandidateSet, count: number): Int32Array {
+  let view = set.scratchIndexViews[count];
+  if (view === undefined) {
+    view = set.scratchIndex.subarray(0, count);
+    set.scratchIndexViews[count] = view;
+  }
+  return view;
+}
+
+/** `set.scratchCost.subarray(0, count)`, made once per count. */
+export function scratchCostView(set: CandidateSet, count: number): Float64Array {
+  let view = set.scratchCostViews[count];
+  if (view === undefined) {
+    view = set.scratchCost.subarray(0, count);
+    set.scratchCostViews[count] = view;
+  }
+  return view;
 }
 
 /** True when candidate `i` declares the capability (by bit when canonical, else by name). */

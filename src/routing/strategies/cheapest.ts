@@ -34,12 +34,13 @@ function better(context: PlanContext, a: number, costA: number, b: number, costB
   return context.set.models[a]!.name < context.set.models[b]!.name;
 }
 
+/** `3 fit (3 at tier >= basic); skipped 1 over budget; …`, built without an array of notes. */
 function tail(context: PlanContext, screened: Screened, atTier?: string): string {
   const skipped = describeSkips(screened.skips, context.need());
-  const notes = [`${screened.fit.length} fit${atTier === undefined ? '' : ` (${atTier})`}`];
-  if (skipped !== '') notes.push(skipped);
-  if (screened.circuitNote !== undefined) notes.push(screened.circuitNote);
-  return notes.join('; ');
+  let notes = atTier === undefined ? `${screened.fit.length} fit` : `${screened.fit.length} fit (${atTier})`;
+  if (skipped !== '') notes += `; ${skipped}`;
+  if (screened.circuitNote !== undefined) notes += `; ${screened.circuitNote}`;
+  return notes;
 }
 
 function byTier(context: PlanContext, screened: Screened): RoutePlan {

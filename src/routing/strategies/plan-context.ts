@@ -13,12 +13,15 @@ import type { Message, ResponseFormat, RoutingOptions, ToolDefinition } from '..
 import type { ModelEntry, Registry } from '../../registry/registry.js';
 import {
   type Classification,
+  type ClassifyOptions,
   classifyRequest,
   describeClassification,
 } from '../classify/classify-request.js';
 import { canonicalTask, type Tier, tierRank } from '../classify/tasks.js';
 import type { RoutePlan, RoutingSnapshot } from '../plan.js';
 import { type CandidateSet, candidateSet, capabilityBit } from './candidate-set.js';
+
+export { formatUsd } from './format-usd.js';
 
 export type Operation = 'chat' | 'embeddings';
 
@@ -168,94 +171,131 @@ export function estimatePromptTokens(request: PlanRequest): { tokens: number; im
   return { tokens: Math.ceil(chars / 4) + overhead + images * IMAGE_TOKENS, images };
 }
 
-/** `$0.000084`: enough digits to tell small costs apart, no exponent. */
-export function formatUsd(usd: number): string {
-  if (usd === 0) return '$0';
-  if (usd >= 0.01) return `$${usd.toFixed(4)}`;
-  const digits = Math.min(12, -Math.floor(Math.log10(usd)) + 1);
-  return `$${usd.toFixed(digits)}`;
+/**
+ * One request's context. A class rather than an object of closures: building one per plan is a
+ * single allocation, and the lazily computed answers are fields instead of captured variables.
+ */
+class RequestPlanContext implements PlanContext {
+  readonly request: PlanRequest;
+  readonly set: CandidateSet;
+  readonly snapshot: RoutingSnapshot;
+  readonly registry: Registry;
+  readonly operation: Operation;
+  readonly promptTokens: number;
+  readonly hasImages: boolean;
+  readonly maxCostUsd: number | undefined;
+  readonly route: RouteConfig | undefined;
+  readonly routeName: string | undefined;
+  readonly preferred: string | undefined;
+  readonly options: ResolvedStrategyOptions;
+  private classified: Classification | undefined;
+  private needed: Need | undefined;
+  /** -1 until first asked. */
+  private output: number;
+
+  constructor(
+    request: PlanRequest,
+    candidates: readonly ModelEntry[],
+    snapshot: RoutingSnapshot,
+    registry: Registry,
+    extras: PlanContextExtras,
+  ) {
+    this.request = request;
+    this.set = candidateSet(candidates);
+    this.snapshot = snapshot;
+    this.registry = registry;
+    this.operation = request.operation ?? 'chat';
+    const { tokens, images } = estimatePromptTokens(request);
+    this.promptTokens = tokens;
+    this.hasImages = images > 0;
+    const route = extras.route;
+    const requestMax = request.routing?.maxCostUsd;
+    const routeMax = route?.max_cost_usd;
+    // The stricter of the two: a route's ceiling is policy, the request may only tighten it.
+    this.maxCostUsd =
+      requestMax === undefined
+        ? routeMax
+        : routeMax === undefined
+          ? requestMax
+          : Math.min(requestMax, routeMax);
+    this.route = route;
+    this.routeName = extras.routeName;
+    this.preferred = extras.preferred;
+    this.options = extras.options ?? DEFAULT_OPTIONS;
+    this.classified = extras.classification;
+    this.needed = undefined;
+    this.output = -1;
+  }
+
+  classification(): Classification {
+    this.classified ??= classifyRequest(
+      this.request,
+      this.operation === 'embeddings' ? EMBEDDINGS_OPERATION : CHAT_OPERATION,
+    );
+    return this.classified;
+  }
+
+  outputTokens(): number {
+    if (this.output === -1) {
+      this.output =
+        this.operation === 'embeddings'
+          ? 0
+          : (this.request.maxTokens ?? this.options.outputTokens[this.classification().tier]);
+    }
+    return this.output;
+  }
+
+  need(): Need {
+    this.needed ??= computeNeed(this);
+    return this.needed;
+  }
+
+  quality(i: number): number {
+    const priors = this.snapshot.priors;
+    if (priors !== undefined) {
+      const prior = priors.get(this.classification().task, this.set.models[i]!.name);
+      if (prior !== undefined) return prior.quality;
+    }
+    return this.set.quality[i]!;
+  }
+
+  cost(i: number): number {
+    const set = this.set;
+    const out = Math.min(this.outputTokens(), set.maxOutput[i]!);
+    return this.promptTokens * set.inPrice[i]! + out * set.outPrice[i]!;
+  }
+
+  costOf(model: ModelEntry): number {
+    const out = Math.min(this.outputTokens(), model.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    return (this.promptTokens * model.prices.inputPerMTok + out * model.prices.outputPerMTok) / 1e6;
+  }
 }
+
+const NO_EXTRAS: PlanContextExtras = {};
+const CHAT_OPERATION: ClassifyOptions = Object.freeze({ operation: 'chat' });
+const EMBEDDINGS_OPERATION: ClassifyOptions = Object.freeze({ operation: 'embeddings' });
 
 export function createPlanContext(
   request: PlanRequest,
   candidates: readonly ModelEntry[],
   snapshot: RoutingSnapshot,
   registry: Registry,
-  extras: PlanContextExtras = {},
+  extras: PlanContextExtras = NO_EXTRAS,
 ): PlanContext {
-  const set = candidateSet(candidates);
-  const operation: Operation = request.operation ?? 'chat';
-  const { tokens: promptTokens, images } = estimatePromptTokens(request);
-  const options = extras.options ?? DEFAULT_OPTIONS;
-  const route = extras.route;
-  const requestMax = request.routing?.maxCostUsd;
-  const routeMax = route?.max_cost_usd;
-  // The stricter of the two: a route's ceiling is policy, the request may only tighten it.
-  const maxCostUsd =
-    requestMax === undefined
-      ? routeMax
-      : routeMax === undefined
-        ? requestMax
-        : Math.min(requestMax, routeMax);
-  let classification = extras.classification;
-  let need: Need | undefined;
-  let output: number | undefined;
-  const priors = snapshot.priors;
-
-  const context: PlanContext = {
-    request,
-    set,
-    snapshot,
-    registry,
-    operation,
-    promptTokens,
-    hasImages: images > 0,
-    maxCostUsd,
-    route,
-    routeName: extras.routeName,
-    preferred: extras.preferred,
-    options,
-    classification() {
-      classification ??= classifyRequest(request, { operation });
-      return classification;
-    },
-    outputTokens() {
-      if (output === undefined) {
-        if (operation === 'embeddings') output = 0;
-        else output = request.maxTokens ?? options.outputTokens[context.classification().tier];
-      }
-      return output;
-    },
-    need() {
-      need ??= computeNeed(context);
-      return need;
-    },
-    quality(i) {
-      if (priors !== undefined) {
-        const prior = priors.get(context.classification().task, set.models[i]!.name);
-        if (prior !== undefined) return prior.quality;
-      }
-      return set.quality[i]!;
-    },
-    cost(i) {
-      const out = Math.min(context.outputTokens(), set.maxOutput[i]!);
-      return promptTokens * set.inPrice[i]! + out * set.outPrice[i]!;
-    },
-    costOf(model) {
-      const out = Math.min(context.outputTokens(), model.maxOutputTokens ?? Number.POSITIVE_INFINITY);
-      return (promptTokens * model.prices.inputPerMTok + out * model.prices.outputPerMTok) / 1e6;
-    },
-  };
-  return context;
+  return new RequestPlanContext(request, candidates, snapshot, registry, extras);
 }
+
+const VISION_BIT = capabilityBit('vision');
+const CHAT_BIT = capabilityBit('chat');
+const EMBEDDINGS_BIT = capabilityBit('embeddings');
 
 function computeNeed(context: PlanContext): Need {
   const minContext = context.promptTokens + (context.request.maxTokens ?? 0);
-  const vision = context.hasImages && (context.set.declared & capabilityBit('vision')) !== 0;
+  const vision = context.hasImages && (context.set.declared & VISION_BIT) !== 0;
   if (context.operation === 'embeddings') {
     return {
       capability: 'embeddings',
-      bit: capabilityBit('embeddings'),
+      bit: EMBEDDINGS_BIT,
       label: 'embeddings',
       minTier: 0,
       minContext,
@@ -266,20 +306,22 @@ function computeNeed(context: PlanContext): Need {
   const minTier = tierRank(classification.tier);
   const task = canonicalTask(classification.task);
   let capability = 'chat';
+  let bit = CHAT_BIT;
   let label = 'chat';
   if (task !== undefined && task !== 'chat' && task !== 'embeddings') {
-    const bit = capabilityBit(task);
+    const taskBit = capabilityBit(task);
     if (classification.tier === 'basic') {
       // A basic ask is within any chat model's reach; the specialist capability is for harder ones.
       label = `chat (basic ${task})`;
-    } else if ((context.set.declared & bit) === 0) {
+    } else if ((context.set.declared & taskBit) === 0) {
       label = `chat (no candidate declares ${task})`;
     } else {
       capability = task;
+      bit = taskBit;
       label = task;
     }
   }
-  return { capability, bit: capabilityBit(capability), label, minTier, minContext, vision };
+  return { capability, bit, label, minTier, minContext, vision };
 }
 
 /** The signature every strategy in this folder has: a Strategy (plan.ts) plus the optional context. */

@@ -8,7 +8,7 @@
 
 import { type ErrorCode, GatewayError } from '../../core/errors.js';
 import type { ModelEntry } from '../../registry/registry.js';
-import { capabilityBit } from './candidate-set.js';
+import { capabilityBit, scratchCostView, scratchIndexView } from './candidate-set.js';
 import { formatUsd, type Need, type PlanContext } from './plan-context.js';
 
 /** Why candidates were left out, counted, for the trace and for choosing the error. */
@@ -37,6 +37,8 @@ export interface Screened {
   circuitNote: string | undefined;
 }
 
+const VISION_BIT = capabilityBit('vision');
+
 function allCircuitsOpen(model: ModelEntry, open: ReadonlySet<string>): boolean {
   for (const deployment of model.deployments) if (!open.has(deployment.id)) return false;
   return true;
@@ -54,7 +56,6 @@ export function screen(context: PlanContext, budget = true): Screened {
   const max = budget ? context.maxCostUsd : undefined;
   const open = context.snapshot.openCircuits;
   const checkCircuits = open !== undefined && open.size > 0;
-  const visionBit = capabilityBit('vision');
   const skips: Skips = { unavailable: 0, capability: 0, context: 0, budget: 0, circuit: 0 };
   const fit = set.scratchIndex;
   const cost = set.scratchCost;
@@ -63,8 +64,9 @@ export function screen(context: PlanContext, budget = true): Screened {
   const { available, caps, inPrice, outPrice, maxOutput } = set;
   let count = 0;
   let cheapestOverBudget: Screened['cheapestOverBudget'];
-  const tripped: number[] = [];
-  const trippedCost: number[] = [];
+  // Only when a circuit is open, so the common plan allocates no arrays here.
+  let tripped: number[] | undefined;
+  let trippedCost: number[] | undefined;
   for (let i = 0; i < set.size; i++) {
     if (available[i] === 0) {
       skips.unavailable++;
@@ -73,7 +75,7 @@ export function screen(context: PlanContext, budget = true): Screened {
     const bits = caps[i]!;
     const capable =
       need.bit !== 0 ? (bits & need.bit) !== 0 : set.models[i]!.capabilities.has(need.capability);
-    if (!capable || (need.vision && (bits & visionBit) === 0)) {
+    if (!capable || (need.vision && (bits & VISION_BIT) === 0)) {
       skips.capability++;
       continue;
     }
@@ -92,6 +94,10 @@ export function screen(context: PlanContext, budget = true): Screened {
     }
     if (checkCircuits && allCircuitsOpen(set.models[i]!, open)) {
       skips.circuit++;
+      if (tripped === undefined || trippedCost === undefined) {
+        tripped = [];
+        trippedCost = [];
+      }
       tripped.push(i);
       trippedCost.push(estimate);
       continue;
@@ -100,7 +106,7 @@ export function screen(context: PlanContext, budget = true): Screened {
     cost[count] = estimate;
     count++;
   }
-  if (count === 0 && tripped.length > 0) {
+  if (count === 0 && tripped !== undefined && trippedCost !== undefined) {
     return {
       fit: Int32Array.from(tripped),
       cost: Float64Array.from(trippedCost),
@@ -110,8 +116,8 @@ export function screen(context: PlanContext, budget = true): Screened {
     };
   }
   return {
-    fit: fit.subarray(0, count),
-    cost: cost.subarray(0, count),
+    fit: scratchIndexView(set, count),
+    cost: scratchCostView(set, count),
     skips,
     cheapestOverBudget,
     circuitNote: undefined,
@@ -120,6 +126,15 @@ export function screen(context: PlanContext, budget = true): Screened {
 
 /** `skipped 2 without math, 1 over budget` (empty when nothing was skipped). */
 export function describeSkips(skips: Skips, need: Need): string {
+  if (
+    skips.capability === 0 &&
+    skips.context === 0 &&
+    skips.budget === 0 &&
+    skips.circuit === 0 &&
+    skips.unavailable === 0
+  ) {
+    return '';
+  }
   const parts: string[] = [];
   if (skips.capability > 0)
     parts.push(`${skips.capability} without ${need.vision ? `${need.capability}+vision` : need.capability}`);
