@@ -16,6 +16,7 @@ import {
   answerText,
   emptySignal,
   finishSignal,
+  folded,
   hedgingSignal,
   jsonSignals,
   logprobSignal,
@@ -54,6 +55,13 @@ export interface ConfidenceOptions {
 
 const JUDGE_WEIGHT = 3;
 
+const PRIOR: Signal = Object.freeze({
+  scorer: 'prior',
+  score: PRIOR_SCORE,
+  weight: 1,
+  note: 'an answer nothing has verified yet',
+});
+
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
@@ -62,14 +70,16 @@ function round(value: number): number {
 export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptions = {}): Confidence {
   const choice = input.result.choices[0];
   const text = answerText(choice);
+  // Runs on every answer the gateway returns: the text is folded once for both phrase scorers.
+  const lower = folded(text);
   const signals: Signal[] = [
-    { scorer: 'prior', score: PRIOR_SCORE, weight: 1, note: 'an answer nothing has verified yet' },
+    PRIOR,
     emptySignal(choice, text),
-    refusalSignal(choice, text),
-    hedgingSignal(text),
+    refusalSignal(choice, text, lower),
+    hedgingSignal(text, lower),
     finishSignal(input.request, choice),
-    ...jsonSignals(input.request, choice, text),
   ];
+  for (const signal of jsonSignals(input.request, choice, text)) signals.push(signal);
   const logprob = logprobSignal(choice);
   if (logprob !== undefined) signals.push(logprob);
   const agreed = agreementSignal(text, input.peers);
@@ -86,16 +96,21 @@ export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptio
   let weighted = 0;
   let weights = 0;
   let cap = 1;
+  const contributions: ScorerContribution[] = [];
   for (const signal of signals) {
     weighted += signal.score * signal.weight;
     weights += signal.weight;
     if (signal.cap !== undefined && signal.cap < cap) cap = signal.cap;
+    // A copy: some signals are shared constants, and a contribution has no cap.
+    contributions.push({
+      scorer: signal.scorer,
+      score: signal.score,
+      weight: signal.weight,
+      note: signal.note,
+    });
   }
   const mean = weights === 0 ? PRIOR_SCORE : weighted / weights;
-  return {
-    score: round(Math.min(cap, Math.max(0, mean))),
-    contributions: signals.map(({ scorer, score, weight, note }) => ({ scorer, score, weight, note })),
-  };
+  return { score: round(Math.min(cap, Math.max(0, mean))), contributions };
 }
 
 /** `0.45 (hedging 0.505: hedges: "i think"…; logprob 0.25…)`: the signals that moved the score. */
