@@ -47,6 +47,14 @@ export const STREAM_RAMP_MS = 1_000;
 
 /** Pause between two measurements, so a server's leftovers (ledger writes, GC) do not spill over. */
 const SETTLE_MS = 500;
+/**
+ * Pause after a warm-up: long enough for what the warm-up started loading to finish before the
+ * first round. The load generators cancel their requests in flight when a run ends, and
+ * Switchyard loads its BPE tokenizer (~70 MB of tables, about half a CPU-second here) at the
+ * first cancelled request to estimate its usage; measured inside round 1, that one-off would
+ * read as several percent of a steady-state figure.
+ */
+const WARMUP_SETTLE_MS = 2_500;
 
 export const SCENARIOS = {
   A: { title: 'Throughput: 0 ms upstream, 50 connections' },
@@ -113,7 +121,7 @@ async function rounds(context, targets, { warmup, measure }) {
     for (const target of targets) {
       context.log(`    warm-up ${LABELS[target.id]}`);
       await warmup(target);
-      await sleep(SETTLE_MS);
+      await sleep(WARMUP_SETTLE_MS);
     }
   }
   for (let round = 0; round < context.options.rounds; round++) {
