@@ -573,7 +573,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
           executor.chat(request, next, context),
         );
       }
-      const body = { ...request, stream: false };
+      // A copy only when it must differ: the canonical request is not changed downstream.
+      const body = request.stream === true ? { ...request, stream: false } : request;
       // Self-timed (see run): the exchange ends itself after the attempt's time limit.
       const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal, _outcome, permit) => {
         const answer = await exchangeJson(

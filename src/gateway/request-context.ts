@@ -55,18 +55,14 @@ export function createRequestContext(input: {
   const startedAt = Date.now();
   const { signal } = input;
   if (signal instanceof ClientAbort) {
-    return {
-      requestId: input.requestId ?? newRequestId(),
-      endpoint: input.endpoint,
+    return new ClientRequestContext(
+      input.requestId ?? newRequestId(),
+      input.endpoint,
       startedAt,
-      deadline: startedAt + input.timeoutMs,
-      get signal() {
-        return signal.signal;
-      },
-      cancel: signal,
-      caller: input.caller ?? { admin: false },
-      trace: { attempts: [] },
-    };
+      startedAt + input.timeoutMs,
+      signal,
+      input.caller ?? { admin: false },
+    );
   }
   return {
     requestId: input.requestId ?? newRequestId(),
@@ -77,4 +73,28 @@ export function createRequestContext(input: {
     caller: input.caller ?? { admin: false },
     trace: { attempts: [] },
   };
+}
+
+/**
+ * The context of a request that came over HTTP: its signal is the client's, made on first use.
+ * A class, not a literal with a getter: V8 defines a literal's accessor anew for every object.
+ */
+class ClientRequestContext implements RequestContext {
+  trace: ExecutionTrace = { attempts: [] };
+  priority?: number;
+  expectedTokens?: number;
+  upstream?: UpstreamOverride;
+
+  constructor(
+    readonly requestId: string,
+    readonly endpoint: string,
+    readonly startedAt: number,
+    readonly deadline: number,
+    readonly cancel: ClientAbort,
+    readonly caller: Caller,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.cancel.signal;
+  }
 }

@@ -96,22 +96,19 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
         refuse(new GatewayError('FORBIDDEN', 'this route needs an admin key'));
         return;
       }
-      const context: HttpContext = {
+      const context = new RouteContext(
         req,
         res,
         path,
-        query: new URLSearchParams(q === -1 ? '' : url.slice(q + 1)),
-        params: match.params,
+        q === -1 ? '' : url.slice(q + 1),
+        match.params,
         gateway,
         caller,
         requestId,
-        abort: clientAbort,
-        get signal() {
-          return clientAbort.signal;
-        },
+        clientAbort,
         bodyLimitBytes,
         requestTimeoutMs,
-      };
+      );
       try {
         const pending = match.route.handler(context);
         if (pending) pending.catch(fail);
@@ -130,6 +127,38 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     if (caller instanceof Promise) void caller.then(run, refuse);
     else run(caller);
   };
+}
+
+/**
+ * What a route is given (see HttpContext). A class, so that what most requests never read — the
+ * query's URLSearchParams, the client's AbortSignal — is made on first use by a prototype getter.
+ */
+class RouteContext implements HttpContext {
+  #query: URLSearchParams | undefined = undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly path: string,
+    /** The query string, without `?`. */
+    readonly search: string,
+    readonly params: Readonly<Record<string, string>>,
+    readonly gateway: Gateway,
+    readonly caller: Caller,
+    readonly requestId: string,
+    readonly abort: ClientAbort,
+    readonly bodyLimitBytes: number,
+    readonly requestTimeoutMs: number,
+  ) {}
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.search);
+    return this.#query;
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
 }
 
 /** What the front door takes from the configuration (and from the admission built with it). */
