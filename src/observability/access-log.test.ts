@@ -85,4 +85,33 @@ describe('access log', () => {
     log(record);
     expect(lines).toEqual([]);
   });
+
+  it('writes the duration rounded to a tenth of a millisecond, as JSON would the rounded number', () => {
+    const { log, lines } = capture();
+    const durations = [
+      0,
+      0.04,
+      0.05,
+      0.06,
+      1,
+      1.25,
+      1.35,
+      9.95,
+      12.345,
+      99.99,
+      100,
+      1234.56,
+      65_000.04,
+      1e9 + 0.3,
+      5e-324,
+    ];
+    for (const durationMs of durations) log({ ...record, durationMs });
+    const written = lines.map(
+      (line) => (JSON.parse(line) as { details: { duration_ms: unknown } }).details.duration_ms,
+    );
+    expect(written).toEqual(durations.map((ms) => Math.round(ms * 10) / 10));
+    // The text itself, not only the parsed number: no "3.0", no exponent.
+    expect(lines[4]).toContain('"duration_ms":1,');
+    expect(lines[5]).toContain('"duration_ms":1.3,');
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { createLogger, type LoggerOptions } from './logger.js';
 import { createRedactor } from './redact.js';
@@ -54,6 +54,32 @@ describe('createLogger', () => {
       service: 'switchyard',
       message: 'no details here',
     });
+  });
+
+  it('stamps every line with its own millisecond, as toISOString writes it', () => {
+    const { log, parsed } = capture();
+    const times = [
+      Date.UTC(2026, 10, 25, 21, 54, 30, 0),
+      Date.UTC(2026, 10, 25, 21, 54, 30, 7),
+      Date.UTC(2026, 10, 25, 21, 54, 30, 7),
+      Date.UTC(2026, 10, 25, 21, 54, 30, 999),
+      Date.UTC(2026, 10, 25, 21, 54, 31, 0),
+      Date.UTC(2026, 10, 25, 21, 54, 30, 500),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 1),
+      Date.UTC(1999, 1, 28, 12, 0, 0, 42),
+    ];
+    vi.useFakeTimers();
+    try {
+      for (const [i, time] of times.entries()) {
+        vi.setSystemTime(time);
+        if (i % 2 === 0) log.info('via pino');
+        else log.infoJson('via infoJson', '{}');
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(parsed().map((line) => line.timestamp)).toEqual(times.map((time) => new Date(time).toISOString()));
   });
 
   it('honours the level and the service name', () => {
