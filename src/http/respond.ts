@@ -10,13 +10,16 @@ import type { Redactor } from '../observability/redact.js';
 
 export type Headers = Record<string, string | number>;
 
+/**
+ * `headers`, when given, must be a fresh object: it becomes the response's head (a copy of a
+ * dozen headers per response is not free), with the JSON content type and length added.
+ */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
+  const head: Headers = headers ?? {};
+  if (head['content-type'] === undefined) head['content-type'] = 'application/json';
+  head['content-length'] = Buffer.byteLength(text);
+  res.writeHead(status, head);
   res.end(text);
 }
 
