@@ -143,6 +143,9 @@ export interface ExecutorOptions {
  */
 const SELF_TIMED: AbortSignal = new AbortController().signal;
 
+/** A run's default `exclude`: one shared empty set, not a new one per request. */
+const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+
 /**
  * One attempt's work, given its deployment and an abort signal bounded by the per-try timeout
  * ({@link SELF_TIMED} in a self-timed run).
@@ -323,16 +326,19 @@ export function createExecutor(options: ExecutorOptions): Executor {
     plan: RoutePlan,
     context: ExecutionContext,
     attempt: AttemptFn<T>,
-    exclude: ReadonlySet<string> = new Set(),
+    exclude: ReadonlySet<string> = NOTHING_EXCLUDED,
     selfTimed = false,
   ): Promise<T> {
     const steps = plan.kind === 'sequence' ? plan.attempts : plan.members;
-    const models = steps
-      .map((step) => registry.get(step.model))
-      .filter((m): m is ModelEntry => m !== undefined);
+    const models: ModelEntry[] = [];
+    for (const step of steps) {
+      const model = registry.get(step.model);
+      if (model !== undefined) models.push(model);
+    }
     const tried = new Set<string>(exclude);
-    // Deployments not worth going back to in the second pass (their error will not pass).
-    const spent = new Set<string>(exclude);
+    // Deployments not worth going back to in the second pass (their error will not pass); made
+    // at the first such error, as most requests never fail.
+    let spent: Set<string> | undefined;
     let lastError: GatewayError | undefined;
     let lastDeployment: string | undefined;
     let retries = 0;
@@ -353,7 +359,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
                 throw exhausted(context, lastError, note);
               }
             }
-            const selection = await select(model, allowTried ? spent : tried, lastDeployment, context);
+            const selection = await select(
+              model,
+              allowTried ? (spent ?? exclude) : tried,
+              lastDeployment,
+              context,
+            );
             if (!selection) break;
             const sameAgain = selection.deployment.id === lastDeployment;
             let holdsRetry = false;
@@ -430,7 +441,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
               outcome.error = gatewayError;
               lastError = gatewayError;
               lastDeployment = deployment.id;
-              if (!worthRepeating(gatewayError)) spent.add(deployment.id);
+              if (!worthRepeating(gatewayError)) {
+                spent ??= new Set<string>(exclude);
+                spent.add(deployment.id);
+              }
             } finally {
               bounded?.dispose();
               if (holdsRetry) budget.release();
