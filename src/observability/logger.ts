@@ -54,6 +54,10 @@ export interface Logger {
 }
 
 type SonicBoom = ReturnType<typeof pino.destination>;
+/** sonic-boom in `contentMode: 'buffer'` (its types know only the string mode). */
+interface BufferSink {
+  write(data: Buffer): boolean;
+}
 
 let stampedMs = -1;
 let stamp = '';
@@ -82,8 +86,10 @@ function isoTimestamp(): string {
 }
 
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-/** Lines are written once this much has gathered… */
-const WRITE_BYTES = 4096;
+/** Lines are written once this much has gathered (a write per ~200 access-log lines)… */
+const WRITE_BYTES = 64 * 1024;
+/** …in writes of at most this much. */
+const MAX_WRITE_BYTES = 256 * 1024;
 /** …or this long after the first of them. */
 const WRITE_EVERY_MS = 100;
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -112,7 +118,12 @@ export function createLogger(options: LoggerOptions): Logger {
       // Past this much unwritten output (a stalled disk or pipe), lines are dropped, not queued.
       maxLength: MAX_BUFFERED_BYTES,
       minLength: WRITE_BYTES,
+      maxWrite: MAX_WRITE_BYTES,
       periodicFlush: WRITE_EVERY_MS,
+      // Lines are handed over as bytes (see `lines` below): in its string mode sonic-boom measures
+      // the UTF-8 length of everything gathered so far at every line, and re-encodes the whole
+      // gathered text at every write — most of an access-log line's cost.
+      contentMode: 'buffer',
     });
     sonic.once('ready', () => {
       sonicReady = true;
@@ -123,6 +134,15 @@ export function createLogger(options: LoggerOptions): Logger {
       writeError ??= error;
     });
   }
+  const bytes = sonic;
+  // What pino writes to: each line encoded once, on its own (a few hundred bytes from the pool).
+  const lines =
+    bytes === undefined
+      ? undefined
+      : {
+          write: (line: string): boolean => (bytes as unknown as BufferSink).write(Buffer.from(line)),
+          flush: (callback?: (error?: Error) => void) => bytes.flush(callback),
+        };
   const root = pino(
     {
       level: options.level,
@@ -133,7 +153,7 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       hooks: { streamWrite: (line) => (state.prepared ? line : redactor.text(line)) },
     },
-    options.destination ?? sonic,
+    options.destination ?? lines,
   );
 
   async function flush(): Promise<void> {
@@ -199,18 +219,23 @@ function wrap(
 }
 
 /**
- * sonic-boom's `flush` writes what is gathered and calls back on 'drain', once everything before
- * it is written. Before the file is open there is nothing to flush into, so wait for 'ready'.
+ * sonic-boom's `flush` writes what is gathered and calls back on 'drain'. But 'drain' comes as
+ * soon as less than `minLength` is left unwritten — up to {@link WRITE_BYTES} of the lines
+ * before the flush may still be waiting (sonic-boom 4.2) — so the flush is repeated until
+ * nothing is. Before the file is open there is nothing to flush into, so wait for 'ready'.
  */
 async function flushSonicBoom(stream: SonicBoom, isReady: () => boolean): Promise<void> {
   if (!isReady()) await once(stream, 'ready');
-  await new Promise<void>((resolve, reject) => {
-    // The lines are written before the fsync that ends a flush; a pipe or a terminal cannot be
-    // fsynced (EINVAL, ENOTSUP), which is no reason to fail the flush.
-    stream.flush((error) =>
-      error && !UNSYNCABLE.has((error as NodeJS.ErrnoException).code ?? '') ? reject(error) : resolve(),
-    );
-  });
+  const unwritten = () => (stream as unknown as { _len: number })._len;
+  do {
+    await new Promise<void>((resolve, reject) => {
+      // The lines are written before the fsync that ends a flush; a pipe or a terminal cannot be
+      // fsynced (EINVAL, ENOTSUP), which is no reason to fail the flush.
+      stream.flush((error) =>
+        error && !UNSYNCABLE.has((error as NodeJS.ErrnoException).code ?? '') ? reject(error) : resolve(),
+      );
+    });
+  } while (unwritten() > 0);
 }
 
 const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EROFS']);
