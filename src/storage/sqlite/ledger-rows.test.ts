@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { fullRecord, minimalRecord, usageRecords } from '../ledger.contract.js';
 import { ATTEMPT_COLUMNS, columnsFromAttempt, columnsFromRecord, LEDGER_COLUMNS } from '../ledger-columns.js';
@@ -60,5 +61,21 @@ describe('toRowBatch', () => {
       ),
     );
     expect(batch.attempts.length / ATTEMPT_WIDTH).toBe(records.reduce((n, r) => n + r.attempts.length, 0));
+  });
+
+  it('builds arrays without holes, which are posted to the writer thread whole', () => {
+    // A large batch, then a smaller one: each array is exactly as long as its rows.
+    for (const count of [300, 7]) {
+      const batch = toRowBatch(Array.from({ length: count }, (_, i) => packRecord(fullRecord(i))));
+      expect(batch.ledger).toHaveLength(count * LEDGER_WIDTH);
+      expect(batch.attempts).toHaveLength(count * 2 * ATTEMPT_WIDTH);
+      expect(batch.ledger.slice(-LEDGER_WIDTH)).toStrictEqual(
+        packRecord(fullRecord(count - 1)).slice(0, LEDGER_WIDTH),
+      );
+      // postMessage serializes as v8.serialize does: after the two header bytes, 'A' starts a
+      // dense array, 'a' the sparse form V8 uses for an array with holes, element by element.
+      for (const values of [batch.ledger, batch.attempts])
+        expect(String.fromCharCode(v8.serialize(values)[2] ?? 0)).toBe('A');
+    }
   });
 });

@@ -24,6 +24,7 @@ import {
 } from '../memory/memory-counter-store.js';
 import type { WindowRow } from '../memory/memory-rate-windows.js';
 import { createBatchFlusher } from './batch-flusher.js';
+import { useWal } from './database-file.js';
 import { type Migration, runMigrations } from './migrations.js';
 
 export const COUNTER_MIGRATIONS: readonly Migration[] = [
@@ -71,8 +72,7 @@ export interface SqliteCounterStoreOptions {
 /** Opens (or shares) a database for the admission stores: WAL, synchronous=NORMAL, a busy timeout. */
 export function openAdmissionDatabase(path: string, busyTimeoutMs = 1_000): Database.Database {
   const db = new Database(path, { timeout: busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  useWal(db);
   return db;
 }
 

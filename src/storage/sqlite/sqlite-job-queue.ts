@@ -18,6 +18,7 @@ import {
   resolveJobSettings,
   validateNewJob,
 } from '../job-rules.js';
+import { useWal } from './database-file.js';
 import { type Migration, runMigrations } from './migrations.js';
 
 export const JOB_MIGRATIONS: readonly Migration[] = [
@@ -103,10 +104,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const owned = options.db === undefined;
   const db =
     options.db ?? new Database(options.path ?? ':memory:', { timeout: options.busyTimeoutMs ?? 1_000 });
-  if (owned) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-  }
+  if (owned) useWal(db);
   runMigrations(db, 'jobs', JOB_MIGRATIONS);
   let closed = false;
 

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullRecord } from '../ledger.contract.js';
 import { createMemoryLedger } from '../memory/memory-ledger.js';
+import { PAGE_SIZE } from './database-file.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
 import { planUsageQuery } from './usage-sql.js';
@@ -14,6 +15,15 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-sqlite-ledger-'));
 let files = 0;
 const freshPath = () => path.join(dir, `ledger-${files++}.db`);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function pageSizeOf(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
 
 /** Rows on disk, read through a second connection as another process would. */
 function rowsOnDisk(file: string): number {
@@ -98,6 +108,41 @@ describe('createSqliteLedger — durability', () => {
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+});
+
+describe('createSqliteLedger — the database file', () => {
+  it('keeps the WAL bounded through a long burst, checkpointing into the file as it goes', async () => {
+    const file = freshPath();
+    const ledger = createSqliteLedger({ path: file, batchSize: 200 });
+    let largestWal = 0;
+    for (let at = 0; at < 30_000; at += 200) {
+      for (let i = at; i < at + 200; i++) ledger.append(fullRecord(i));
+      await ledger.flush();
+      largestWal = Math.max(largestWal, fs.statSync(`${file}-wal`).size);
+    }
+    const fileBeforeClose = fs.statSync(file).size;
+    await ledger.close();
+    // Never checkpointed, the burst would leave a WAL of about 70 MB. SQLite checkpoints once the
+    // WAL holds 1,000 pages: the WAL never grows past that and one batch's pages.
+    expect(largestWal).toBeLessThan(1_200 * (PAGE_SIZE + 24));
+    expect(fileBeforeClose).toBeGreaterThan(fs.statSync(file).size * 0.75);
+    expect(rowsOnDisk(file)).toBe(30_000);
+  });
+
+  it('writes and reads a file created with 4 KiB pages as before, and leaves its pages as they are', async () => {
+    const file = freshPath();
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    runMigrations(old, 'ledger', LEDGER_MIGRATIONS);
+    old.close();
+    const ledger = createSqliteLedger({ path: file });
+    for (let i = 0; i < 300; i++) ledger.append(fullRecord(i));
+    await ledger.flush();
+    expect(await ledger.get(fullRecord(299).requestId)).toStrictEqual(fullRecord(299));
+    await ledger.close();
+    expect(pageSizeOf(file)).toBe(4_096);
+    expect(rowsOnDisk(file)).toBe(300);
   });
 });
 
@@ -207,17 +252,10 @@ describe('createSqliteLedger — throughput', () => {
   });
 });
 
-describe('createSqliteLedger — reports', () => {
-  it('upgrades a version-1 database in place, records kept, and plans reports onto its indexes', async () => {
-    const file = freshPath();
-    const old = new Database(file);
-    runMigrations(old, 'ledger', LEDGER_MIGRATIONS.slice(0, 1));
-    old.close();
-    const first = createSqliteLedger({ path: file, writer: 'inline' });
-    for (let i = 0; i < 20; i++) first.append(fullRecord(i));
-    await first.close();
-
-    const db = new Database(file, { readonly: true });
+/** Asserts that the usage reports and export pages on `file` run on its covering indexes. */
+function expectReportPlans(file: string): void {
+  const db = new Database(file, { readonly: true });
+  try {
     const indexes = new Set(
       db
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger'")
@@ -279,7 +317,31 @@ describe('createSqliteLedger — reports', () => {
     );
     expect(page).toMatch(/USING INDEX ledger_report/);
     expect(page).not.toMatch(/TEMP B-TREE/);
+  } finally {
     db.close();
+  }
+}
+
+describe('createSqliteLedger — reports', () => {
+  it('upgrades a version-1 database in place, records kept, and plans reports onto its indexes', async () => {
+    const file = freshPath();
+    const old = new Database(file);
+    runMigrations(old, 'ledger', LEDGER_MIGRATIONS.slice(0, 1));
+    old.close();
+    const first = createSqliteLedger({ path: file, writer: 'inline' });
+    for (let i = 0; i < 20; i++) first.append(fullRecord(i));
+    await first.close();
+    expect(rowsOnDisk(file)).toBe(20);
+    expectReportPlans(file);
+  });
+
+  it('plans reports onto the same indexes in a file it creates, with its larger pages', async () => {
+    const file = freshPath();
+    const ledger = createSqliteLedger({ path: file });
+    for (let i = 0; i < 20; i++) ledger.append(fullRecord(i));
+    await ledger.close();
+    expect(pageSizeOf(file)).toBe(PAGE_SIZE);
+    expectReportPlans(file);
   });
 
   it('reports the same from every plan', async () => {

@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
 import { createWriteBehind } from '../write-behind.js';
+import { useWal } from './database-file.js';
 import {
   type AttemptRow,
   type LedgerRow,
@@ -71,8 +72,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     ? new Database(options.path, { readonly: true, fileMustExist: true, timeout: 5_000 })
     : new Database(options.path, { timeout: 5_000 });
   if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    useWal(db);
     runMigrations(db, 'ledger', LEDGER_MIGRATIONS);
   } else if (
     db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get() === undefined
