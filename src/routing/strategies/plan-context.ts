@@ -101,33 +101,6 @@ export interface Need {
   vision: boolean;
 }
 
-export interface PlanContext {
-  readonly request: PlanRequest;
-  readonly set: CandidateSet;
-  readonly snapshot: RoutingSnapshot;
-  readonly registry: Registry;
-  readonly operation: Operation;
-  readonly promptTokens: number;
-  readonly hasImages: boolean;
-  readonly maxCostUsd: number | undefined;
-  readonly route: RouteConfig | undefined;
-  readonly routeName: string | undefined;
-  /** A model the request named while asking for a strategy: it goes first. */
-  readonly preferred: string | undefined;
-  readonly options: ResolvedStrategyOptions;
-  /** Classifies on first call; later calls return the same result. */
-  classification(): Classification;
-  /** max_tokens when the request sets it, else the classified tier's default. */
-  outputTokens(): number;
-  need(): Need;
-  /** Quality of candidate `i` on this request's task: the learned prior when there is one. */
-  quality(i: number): number;
-  /** Estimated USD of candidate `i` answering this request. */
-  cost(i: number): number;
-  /** Estimated USD of any model answering this request. */
-  costOf(model: ModelEntry): number;
-}
-
 export interface PlanContextExtras {
   route?: RouteConfig;
   routeName?: string;
@@ -172,10 +145,11 @@ export function estimatePromptTokens(request: PlanRequest): { tokens: number; im
 }
 
 /**
- * One request's context. A class rather than an object of closures: building one per plan is a
- * single allocation, and the lazily computed answers are fields instead of captured variables.
+ * One request's context, what every strategy reads. A class rather than an object of closures:
+ * building one per plan is a single allocation, and the lazily computed answers are fields
+ * instead of captured variables.
  */
-class RequestPlanContext implements PlanContext {
+export class PlanContext {
   readonly request: PlanRequest;
   readonly set: CandidateSet;
   readonly snapshot: RoutingSnapshot;
@@ -186,6 +160,7 @@ class RequestPlanContext implements PlanContext {
   readonly maxCostUsd: number | undefined;
   readonly route: RouteConfig | undefined;
   readonly routeName: string | undefined;
+  /** A model the request named while asking for a strategy: it goes first. */
   readonly preferred: string | undefined;
   readonly options: ResolvedStrategyOptions;
   private classified: Classification | undefined;
@@ -227,6 +202,7 @@ class RequestPlanContext implements PlanContext {
     this.output = -1;
   }
 
+  /** Classifies on first call; later calls return the same result. */
   classification(): Classification {
     this.classified ??= classifyRequest(
       this.request,
@@ -235,6 +211,7 @@ class RequestPlanContext implements PlanContext {
     return this.classified;
   }
 
+  /** max_tokens when the request sets it, else the classified tier's default. */
   outputTokens(): number {
     if (this.output === -1) {
       this.output =
@@ -250,6 +227,7 @@ class RequestPlanContext implements PlanContext {
     return this.needed;
   }
 
+  /** Quality of candidate `i` on this request's task: the learned prior when there is one. */
   quality(i: number): number {
     const priors = this.snapshot.priors;
     if (priors !== undefined) {
@@ -259,12 +237,14 @@ class RequestPlanContext implements PlanContext {
     return this.set.quality[i]!;
   }
 
+  /** Estimated USD of candidate `i` answering this request. */
   cost(i: number): number {
     const set = this.set;
     const out = Math.min(this.outputTokens(), set.maxOutput[i]!);
     return this.promptTokens * set.inPrice[i]! + out * set.outPrice[i]!;
   }
 
+  /** Estimated USD of any model answering this request. */
   costOf(model: ModelEntry): number {
     const out = Math.min(this.outputTokens(), model.maxOutputTokens ?? Number.POSITIVE_INFINITY);
     return (this.promptTokens * model.prices.inputPerMTok + out * model.prices.outputPerMTok) / 1e6;
@@ -282,7 +262,7 @@ export function createPlanContext(
   registry: Registry,
   extras: PlanContextExtras = NO_EXTRAS,
 ): PlanContext {
-  return new RequestPlanContext(request, candidates, snapshot, registry, extras);
+  return new PlanContext(request, candidates, snapshot, registry, extras);
 }
 
 const VISION_BIT = capabilityBit('vision');
