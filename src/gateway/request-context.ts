@@ -53,26 +53,14 @@ export function createRequestContext(input: {
   requestId?: string;
 }): RequestContext {
   const startedAt = Date.now();
-  const { signal } = input;
+  const { signal, endpoint } = input;
+  const requestId = input.requestId ?? newRequestId();
+  const deadline = startedAt + input.timeoutMs;
+  const caller = input.caller ?? { admin: false };
   if (signal instanceof ClientAbort) {
-    return new ClientRequestContext(
-      input.requestId ?? newRequestId(),
-      input.endpoint,
-      startedAt,
-      startedAt + input.timeoutMs,
-      signal,
-      input.caller ?? { admin: false },
-    );
+    return new ClientRequestContext(requestId, endpoint, startedAt, deadline, signal, caller);
   }
-  return {
-    requestId: input.requestId ?? newRequestId(),
-    endpoint: input.endpoint,
-    startedAt,
-    deadline: startedAt + input.timeoutMs,
-    signal,
-    caller: input.caller ?? { admin: false },
-    trace: { attempts: [] },
-  };
+  return { requestId, endpoint, startedAt, deadline, signal, caller, trace: { attempts: [] } };
 }
 
 /**

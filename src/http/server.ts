@@ -45,12 +45,12 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     if (res instanceof GatewayResponse) res.requestId = requestId;
     else res.setHeader('x-switchyard-request-id', requestId);
     let keyId: string | undefined;
-    // Made once a route matched: what the client's going away aborts.
-    let abort: ClientAbort | undefined;
+    // What the client's going away aborts (its AbortSignal is made only if a route asks for it).
+    const clientAbort = new ClientAbort();
     const startedAt = accessLog === undefined ? 0 : performance.now();
     // One listener for both: a response that closes before it finished aborts its request.
     res.once('close', () => {
-      if (abort !== undefined && !res.writableFinished) abort.abort();
+      if (!res.writableFinished) clientAbort.abort();
       if (accessLog !== undefined)
         logAccess(accessLog, req, res, requestId, performance.now() - startedAt, keyId);
     });
@@ -76,8 +76,6 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
       req.resume();
       return;
     }
-    const clientAbort = new ClientAbort();
-    abort = clientAbort;
     const refuse = (error: unknown) => {
       sendError(res, toGatewayError(error), redactor);
       req.resume();
