@@ -6,6 +6,8 @@
  * `setHeader` would put every response on Node's slow head path — each header validated and
  * copied into the response's header map one `setHeader` at a time, and that map kept for the
  * life of a stream — where a head given whole to `writeHead` is written straight out.
+ * A headers object given to `writeHead` becomes the response's own (the id is added to it), so
+ * routes pass a fresh literal, never a shared constant.
  */
 
 import {
