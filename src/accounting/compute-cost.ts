@@ -24,6 +24,11 @@ const MICRO_UNITS_PER_USD = 1_000_000;
 const PRODUCT_UNITS_PER_NANO = 1_000;
 const HALF_NANO = PRODUCT_UNITS_PER_NANO / 2;
 const NANOS_PER_USD = 1_000_000_000;
+/**
+ * The largest whole amount in USD that nano-dollar accounting holds exactly (a safe integer of
+ * nano-dollars): 9,007,199 USD. Budgets and cost caps above it are refused where they are given.
+ */
+export const MAX_USD = Math.floor(Number.MAX_SAFE_INTEGER / NANOS_PER_USD);
 
 /**
  * Converts a price in USD per million tokens to integer micro-units. Prices with up to six

@@ -135,6 +135,13 @@ describe('bad configs fail with one line per problem naming the path', () => {
       ['server.port:', 'models.m.quality_score:'],
     ],
     ['broken YAML', 'models:\n  m: { quality: [1, }', ['line ']],
+    [
+      // Nano-dollar accounting holds up to 9,007,199 USD exactly: a larger budget used to pass
+      // validation and then stop the gateway with a RangeError at start.
+      'a budget or cost cap beyond what the accounting holds',
+      'budgets: { daily_limit_usd: 1e15 }\nroutes:\n  r: { strategy: cheapest, max_cost_usd: 1e10 }',
+      ['budgets.daily_limit_usd: ', 'routes.r.max_cost_usd: '],
+    ],
     ['a model name with path characters', 'models:\n  "../etc/passwd": {}', ['models.../etc/passwd']],
     [
       'both price forms',

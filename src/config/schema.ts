@@ -7,8 +7,11 @@
  */
 
 import { z } from 'zod';
+import { MAX_USD } from '../accounting/compute-cost.js';
 
 const nonNegative = z.number().finite().nonnegative();
+/** An amount of money: what nano-dollar accounting holds exactly (a larger one failed at start). */
+const usd = nonNegative.max(MAX_USD, `must be at most ${MAX_USD} USD`);
 const positiveInt = z.number().int().positive();
 const unitInterval = z.number().min(0).max(1);
 
@@ -175,15 +178,15 @@ export const routeSchema = z.strictObject({
   weights: z.record(z.string(), z.number()).optional(),
   sticky_by: z.enum(['user', 'key', 'session']).optional(),
   hedge_after_ms: positiveInt.optional(),
-  max_cost_usd: nonNegative.optional(),
+  max_cost_usd: usd.optional(),
 });
 export type RouteConfig = z.infer<typeof routeSchema>;
 
 /** Spending limits of one budget, one per UTC window. */
 export const budgetLimitsSchema = z.strictObject({
-  daily_limit_usd: nonNegative.optional(),
-  monthly_limit_usd: nonNegative.optional(),
-  total_limit_usd: nonNegative.optional(),
+  daily_limit_usd: usd.optional(),
+  monthly_limit_usd: usd.optional(),
+  total_limit_usd: usd.optional(),
 });
 
 export const routingRuleSchema = z.strictObject({
@@ -269,9 +272,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   budgets: z
     .strictObject({
-      daily_limit_usd: nonNegative.optional(),
-      monthly_limit_usd: nonNegative.optional(),
-      total_limit_usd: nonNegative.optional(),
+      daily_limit_usd: usd.optional(),
+      monthly_limit_usd: usd.optional(),
+      total_limit_usd: usd.optional(),
       alert_threshold: unitInterval.default(0.8),
       /**
        * A budget reservation is held for the request's deadline plus this; one its replica never
