@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
-import { type AccessRecord, createAccessLog } from './access-log.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type AccessRecord, createAccessLog, jsonString } from './access-log.js';
 import { createLogger, type LogLevel } from './logger.js';
-import { createRedactor } from './redact.js';
+import { createRedactor, type Redactor } from './redact.js';
 
 const SECRET = 'sk-live-Qm4Rt8Wz2Xc6Vb0Nk3Lp';
 
@@ -16,7 +16,7 @@ function capture(level: LogLevel | 'silent' = 'info') {
   });
   const redactor = createRedactor({ secrets: [SECRET] });
   const logger = createLogger({ level, redactor, destination });
-  return { log: createAccessLog(logger, redactor), lines };
+  return { log: createAccessLog(logger, redactor), lines, redactor };
 }
 
 const record: AccessRecord = {
@@ -114,4 +114,86 @@ describe('access log', () => {
     expect(lines[4]).toContain('"duration_ms":1,');
     expect(lines[5]).toContain('"duration_ms":1.3,');
   });
+
+  it('writes lines byte for byte as the line built field by field with JSON.stringify did', () => {
+    const { log, lines, redactor } = capture();
+    const records: AccessRecord[] = [
+      record,
+      record, // the same outcome again
+      { ...record, model: 'mistral-large-2411', attempts: 3 },
+      { ...record, requestId: 'req-"quoted"\\back', method: 'GET', keyId: undefined, cache: undefined },
+      { ...record, path: `/v1/models/${SECRET}/x`, provider: 'ünïcødé-供应商', costUsd: undefined },
+      { ...record, path: '/v1/caf\u00e9/\u2028/\t\u0000/\u007f/\ud800', model: 'tab\there', aborted: true },
+      { ...record, path: `/${'p'.repeat(300)}`, attempts: Number('not a number'), durationMs: Number.NaN },
+      { requestId: 'req-3', method: 'DELETE', path: '/v1/keys/key_1', status: 204, durationMs: 1.26 },
+      { ...record, cache: 'hit', aborted: false },
+      record,
+      // Each field of the outcome changed alone, then back: the last outcome's JSON must not stick.
+      ...(
+        [
+          { model: 'other' },
+          { provider: 'other' },
+          { keyId: 'key_other' },
+          { costUsd: '1.5' },
+          { cache: 'hit' },
+          { attempts: 4 },
+          { aborted: true },
+        ] as const
+      ).flatMap((change) => [{ ...record, ...change }, record]),
+    ];
+    const time = Date.UTC(2026, 10, 25, 21, 54, 30, 7);
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(time);
+      for (const each of records) log(each);
+    } finally {
+      vi.useRealTimers();
+    }
+    const stamp = new Date(time).toISOString();
+    expect(lines).toEqual(records.map((each) => formerLine(each, redactor, stamp)));
+    expect(lines[4]).not.toContain(SECRET.slice(4, 16));
+  });
+
+  it('writes strings as JSON.stringify does', () => {
+    const samples = [
+      '',
+      'plain',
+      'a"b',
+      'a\\b',
+      'tab\t',
+      '\u0000\u001f',
+      '\u007f',
+      'é',
+      '\u2028',
+      '\ud83d',
+      '😀',
+      ' !#[]~',
+    ];
+    for (const sample of samples) expect(jsonString(sample)).toBe(JSON.stringify(sample));
+  });
 });
+
+/** The line as the access log wrote it before it was made cheaper: details, then pino's envelope. */
+function formerLine(record: AccessRecord, redactor: Redactor, timestamp: string): string {
+  const path = record.path.length > 256 ? `${record.path.slice(0, 256)}…` : record.path;
+  const finite = (value: number) => (Number.isFinite(value) ? String(value) : 'null');
+  let json =
+    '{"request_id":' +
+    JSON.stringify(record.requestId) +
+    ',"method":' +
+    JSON.stringify(record.method) +
+    ',"path":' +
+    JSON.stringify(redactor.text(path)) +
+    ',"status":' +
+    finite(record.status) +
+    ',"duration_ms":' +
+    finite(Math.round(record.durationMs * 10) / 10);
+  if (record.model !== undefined) json += ',"model":' + JSON.stringify(record.model);
+  if (record.provider !== undefined) json += ',"provider":' + JSON.stringify(record.provider);
+  if (record.keyId !== undefined) json += ',"key_id":' + JSON.stringify(record.keyId);
+  if (record.costUsd !== undefined) json += ',"cost_usd":' + JSON.stringify(record.costUsd);
+  if (record.cache !== undefined) json += ',"cache":' + JSON.stringify(record.cache);
+  if (record.attempts !== undefined) json += ',"attempts":' + finite(record.attempts);
+  if (record.aborted === true) json += ',"aborted":true';
+  return `{"level":"info","timestamp":"${timestamp}","service":"switchyard","details":${json}},"message":"request"}`;
+}

@@ -178,6 +178,19 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(3);
   });
 
+  it('quotes and redacts the message of each infoJson line, whichever came before', () => {
+    const { log, parsed } = capture();
+    const messages = ['request', 'other "one"', 'request', `key ${MASTER_KEY}`, 'request'];
+    for (const message of messages) log.infoJson(message, '{}');
+    expect(parsed().map((line) => line.message)).toEqual([
+      'request',
+      'other "one"',
+      'request',
+      'key [REDACTED]',
+      'request',
+    ]);
+  });
+
   describe('to a file', () => {
     let directory: string | undefined;
     afterEach(async () => {
@@ -201,6 +214,47 @@ describe('createLogger', () => {
       log.info('after');
       await log.flush();
       expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(2001);
+    });
+
+    it('keeps pino lines and infoJson lines in the order they were logged', async () => {
+      directory = await mkdtemp(join(tmpdir(), 'switchyard-log-'));
+      const file = join(directory, 'gateway.log');
+      const log = createLogger({ level: 'info', file, redactor: createRedactor({ secrets: [] }) });
+      for (let i = 0; i < 3000; i++) {
+        if (i % 3 === 0) log.info('via pino', { i });
+        else if (i % 3 === 1) log.infoJson('via infoJson', `{"i":${i}}`);
+        else log.child({ request_id: `req_${i}` }).warn('via a child', { i });
+      }
+      await log.flush();
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { details: { i: number } }).details.i)).toEqual(
+        Array.from({ length: 3000 }, (_, i) => i),
+      );
+    });
+
+    it('drops lines past 16 MB not yet written, and says how many in a line of its own', async () => {
+      directory = await mkdtemp(join(tmpdir(), 'switchyard-log-'));
+      const file = join(directory, 'gateway.log');
+      const log = createLogger({ level: 'info', file, redactor: createRedactor({ secrets: [] }) });
+      const padding = 'x'.repeat(400);
+      // Nothing is written while this loop runs: 60,000 lines of ~500 bytes are more than 16 MB.
+      for (let i = 0; i < 60_000; i++) log.infoJson('request', `{"i":${i},"padding":"${padding}"}`);
+      await log.flush();
+      log.info('after');
+      await log.flush();
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      const kept = lines.length - 2;
+      expect(kept).toBeGreaterThan(30_000);
+      expect(kept).toBeLessThan(40_000);
+      expect(JSON.parse(lines[kept - 1]!)).toMatchObject({ details: { i: kept - 1 } });
+      expect(JSON.parse(lines[kept]!)).toEqual({
+        level: 'warn',
+        timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) as string,
+        service: 'switchyard',
+        details: { dropped_lines: 60_000 - kept },
+        message: 'log output fell behind; lines were dropped',
+      });
+      expect(JSON.parse(lines[kept + 1]!)).toMatchObject({ message: 'after' });
     });
 
     it('reports an unwritable log file through flush() instead of crashing', async () => {

@@ -5,14 +5,15 @@
  * Call sites read `log.info('request processed', { model, duration })`. Message, details and
  * child bindings pass the redactor before they are serialised (so sensitive keys are caught and
  * `Error`s become `{type, code, message}`); a line written any other way (a direct `pino` call)
- * is redacted whole just before it is written, so nothing reaches the output unredacted. Lines go to an
- * asynchronous sonic-boom destination (stdout or a file), gathered into writes of
- * {@link WRITE_BYTES} (or whatever came within {@link WRITE_EVERY_MS}): one write per line would
- * cost a system call and a thread-pool round trip per request once every request logs a line.
- * `flush()` waits until everything logged is written; pino writes the rest synchronously at exit.
+ * is redacted whole just before it is written, so nothing reaches the output unredacted. Lines go
+ * to a {@link LineSink} (stdout or a file), which encodes each into a large chunk and writes
+ * chunks asynchronously: a write, or even a Buffer, per line would cost a system call or an
+ * allocation per request once every request logs a line. `flush()` waits until everything
+ * logged is handed to the operating system; the sink writes the rest synchronously at exit.
  */
 
 import { type Logger as PinoLogger, pino } from 'pino';
+import { LineSink } from './line-sink.js';
 import type { Redactor } from './redact.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -44,19 +45,17 @@ export interface Logger {
   /**
    * An info line whose details are already a JSON object text built from redacted values only
    * (the caller's promise): written as it is, without serialising or redacting again. For the
-   * access log, one line per request. Same envelope as `info`.
+   * access log, one line per request. Same envelope as `info`. `message` is meant to be a
+   * constant of the caller's: it is redacted and quoted when it differs from the last one only.
    */
   infoJson(message: string, detailsJson: string): void;
-  /** Resolves once every line logged so far has been handed to the operating system. */
+  /**
+   * Resolves once every line logged so far has been handed to the operating system; rejects if
+   * the output failed (a log file that cannot be opened or written, a closed pipe).
+   */
   flush(): Promise<void>;
   /** The underlying pino logger, for libraries that take one. Its output is redacted too. */
   readonly pino: PinoLogger;
-}
-
-type SonicBoom = ReturnType<typeof pino.destination>;
-/** sonic-boom in `contentMode: 'buffer'` (its types know only the string mode). */
-interface BufferSink {
-  write(data: Buffer): boolean;
 }
 
 let stampedMs = -1;
@@ -85,13 +84,6 @@ function isoTimestamp(): string {
   return stamp;
 }
 
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-/** Lines are written once this much has gathered (a write per ~200 access-log lines)… */
-const WRITE_BYTES = 64 * 1024;
-/** …in writes of at most this much. */
-const MAX_WRITE_BYTES = 256 * 1024;
-/** …or this long after the first of them. */
-const WRITE_EVERY_MS = 100;
 const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /**
@@ -107,62 +99,33 @@ interface WriteState {
 export function createLogger(options: LoggerOptions): Logger {
   const { redactor } = options;
   const state: WriteState = { prepared: false };
-  let sonic: SonicBoom | undefined;
-  let sonicReady = false;
-  let writeError: Error | undefined;
-  if (options.destination === undefined) {
-    sonic = pino.destination({
-      dest: options.file ?? 1,
-      sync: false,
-      mkdir: options.file !== undefined,
-      // Past this much unwritten output (a stalled disk or pipe), lines are dropped, not queued.
-      maxLength: MAX_BUFFERED_BYTES,
-      minLength: WRITE_BYTES,
-      maxWrite: MAX_WRITE_BYTES,
-      periodicFlush: WRITE_EVERY_MS,
-      // Lines are handed over as bytes (see `lines` below): in its string mode sonic-boom measures
-      // the UTF-8 length of everything gathered so far at every line, and re-encodes the whole
-      // gathered text at every write — most of an access-log line's cost.
-      contentMode: 'buffer',
-    });
-    sonic.once('ready', () => {
-      sonicReady = true;
-    });
-    // A log file that cannot be opened or written (full disk, permissions) must not take the
-    // gateway down with an unhandled 'error' event; flush() reports it instead.
-    sonic.on('error', (error: Error) => {
-      writeError ??= error;
-    });
-  }
-  const bytes = sonic;
-  // What pino writes to: each line encoded once, on its own (a few hundred bytes from the pool).
-  const lines =
-    bytes === undefined
-      ? undefined
-      : {
-          write: (line: string): boolean => (bytes as unknown as BufferSink).write(Buffer.from(line)),
-          flush: (callback?: (error?: Error) => void) => bytes.flush(callback),
-        };
+  const service = options.service ?? 'switchyard';
+  const sink =
+    options.destination === undefined
+      ? new LineSink({
+          ...(options.file === undefined ? {} : { file: options.file }),
+          droppedLine: (count) =>
+            `{"level":"warn"${isoTimestamp()},"service":${JSON.stringify(service)},"details":{"dropped_lines":${count}},"message":"log output fell behind; lines were dropped"}\n`,
+        })
+      : undefined;
   const root = pino(
     {
       level: options.level,
-      base: { service: options.service ?? 'switchyard' },
+      base: { service },
       messageKey: 'message',
       nestedKey: 'details',
       timestamp: isoTimestamp,
       formatters: { level: (label) => ({ level: label }) },
       hooks: { streamWrite: (line) => (state.prepared ? line : redactor.text(line)) },
     },
-    options.destination ?? lines,
+    // pino writes each line to the sink as a string, which encodes it once into its chunk.
+    sink ?? options.destination,
   );
 
-  async function flush(): Promise<void> {
-    if (sonic !== undefined) {
-      if (writeError !== undefined) throw writeError;
-      await flushSonicBoom(sonic, () => sonicReady);
-      return;
-    }
-    await new Promise<void>((resolve, reject) => root.flush((error) => (error ? reject(error) : resolve())));
+  function flush(): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      (sink ?? root).flush((error?: Error) => (error ? reject(error) : resolve())),
+    );
   }
 
   return wrap(root, redactor, state, flush);
@@ -178,12 +141,12 @@ function wrap(
     // Stack traces are for failures and for debugging; at info and warn they are only noise.
     const stacks = level === 'error' || level === 'fatal';
     return (message: string, details?: LogDetails): void => {
-      if (!instance.isLevelEnabled(level)) return;
+      if (!enabled(instance, level)) return;
       const text = redactor.text(message);
       const safe =
         details === undefined
           ? undefined
-          : redactor.value(details, { stacks: stacks || instance.isLevelEnabled('debug') });
+          : redactor.value(details, { stacks: stacks || enabled(instance, 'debug') });
       state.prepared = true;
       try {
         if (safe === undefined) instance[level](text);
@@ -202,55 +165,35 @@ function wrap(
   const destination = target[streamSym] as { write(line: string): unknown };
   // pino's own serialised bindings (`,"service":"switchyard"` and a child's), redacted already.
   const bindings = target[chindingsSym] as string;
+  // What an infoJson line has around its timestamp and details: the same for every line but
+  // the message, which is a constant of its caller, redacted and quoted when it changes.
+  const afterStamp = `${bindings},"details":`;
+  let lastMessage: string | undefined;
+  let lastEnd = '';
   return {
     ...methods,
     child: (bindings) => wrap(instance.child(redactor.value(bindings)), redactor, state, flush),
-    isLevelEnabled: (level) => instance.isLevelEnabled(level),
+    isLevelEnabled: (level) => enabled(instance, level),
     infoJson(message, detailsJson) {
-      if (!instance.isLevelEnabled('info')) return;
-      const quoted = JSON.stringify(redactor.text(message));
-      destination.write(
-        `{"level":"info"${isoTimestamp()}${bindings},"details":${detailsJson},"message":${quoted}}\n`,
-      );
+      if (instance.levelVal > INFO) return;
+      if (message !== lastMessage) {
+        lastEnd = `,"message":${JSON.stringify(redactor.text(message))}}\n`;
+        lastMessage = message;
+      }
+      destination.write(`{"level":"info"${isoTimestamp()}${afterStamp}${detailsJson}${lastEnd}`);
     },
     flush,
     pino: instance,
   };
 }
 
+const LEVEL_VALUES = pino.levels.values as Readonly<Record<LogLevel, number>>;
+const INFO = LEVEL_VALUES.info;
+
 /**
- * sonic-boom's `flush` writes what is gathered and calls back on 'drain'. But 'drain' comes as
- * soon as less than `minLength` is left unwritten — up to {@link WRITE_BYTES} of the lines
- * before the flush may still be waiting (sonic-boom 4.2) — so the flush is repeated until
- * nothing is. Before the file is open there is nothing to flush into, so wait for 'ready'.
+ * pino's `isLevelEnabled` without its generality (custom levels and orderings, which these
+ * loggers do not use): asked at least twice per request by the access log.
  */
-async function flushSonicBoom(stream: SonicBoom, isReady: () => boolean): Promise<void> {
-  if (!isReady()) await once(stream, 'ready');
-  const unwritten = () => (stream as unknown as { _len: number })._len;
-  do {
-    await new Promise<void>((resolve, reject) => {
-      // The lines are written before the fsync that ends a flush; a pipe or a terminal cannot be
-      // fsynced (EINVAL, ENOTSUP), which is no reason to fail the flush.
-      stream.flush((error) =>
-        error && !UNSYNCABLE.has((error as NodeJS.ErrnoException).code ?? '') ? reject(error) : resolve(),
-      );
-    });
-  } while (unwritten() > 0);
-}
-
-const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EROFS']);
-
-function once(stream: SonicBoom, event: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onEvent = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (error: Error) => {
-      stream.off(event, onEvent);
-      reject(error);
-    };
-    stream.once(event, onEvent);
-    stream.once('error', onError);
-  });
+function enabled(instance: PinoLogger, level: LogLevel): boolean {
+  return instance.levelVal <= LEVEL_VALUES[level];
 }
