@@ -3,21 +3,38 @@
  * The write-behind queue every durable ledger uses: `append` only queues (never touches I/O on
  * the caller's stack); batches go to the backend's `write` on a timer or as soon as a batch is
  * full; a failed batch stays queued and is retried with backoff, never dropped; `flush()`
- * resolves once everything appended before the call has been written. What the queue holds of a
- * record is a copy the caller can no longer change: the record itself, deep-copied, or the
- * backend's own encoding of it (SQLite keeps the row values it will insert).
+ * resolves once everything appended before the call has been written. The queue is a list of
+ * batches, each built up as records are appended until it is full or its write starts, in the
+ * backend's own form (a `BatchBuilder`): SQLite encodes a record straight into the batch it will
+ * insert, so no object per record is held until the write. `createWriteBehind` is the plain form,
+ * a batch of kept copies of the records, with a record whose id is already queued ignored.
  */
 
 import type { LedgerRecord } from './ports.js';
 
-export interface WriteBehindOptions<Entry> {
-  /**
-   * What the queue keeps of an appended record, sharing nothing the caller can change later;
-   * `copyRecord` when absent.
-   */
-  keep?: (record: LedgerRecord) => Entry;
-  /** Writes one batch durably; rejects to have it retried. */
-  write(batch: readonly Entry[]): Promise<void>;
+export interface WriteBehind<Queued = LedgerRecord> {
+  /** Queues a copy of the record. */
+  append(record: LedgerRecord): void;
+  /** The queued (not yet written) record with this id, as kept. */
+  queued(requestId: string): Queued | undefined;
+  flush(): Promise<void>;
+  /** Records appended but not yet written. */
+  readonly pending: number;
+  /** Stops timers and retries (on close, after the final flush). */
+  stop(): void;
+}
+
+/** How a backend holds the records of one batch, from the first appended to its write. */
+export interface BatchBuilder<Batch, Queued> {
+  /** An empty batch. */
+  create(): Batch;
+  /** Adds the record, sharing nothing the caller can change later. */
+  add(batch: Batch, record: LedgerRecord): void;
+  /** The first record with this id in the batch, as kept; undefined if none. */
+  find(batch: Batch, requestId: string): Queued | undefined;
+}
+
+interface QueueOptions {
   batchSize: number;
   flushMs: number;
   /** Longest wait between retries of a failed batch. */
@@ -25,16 +42,20 @@ export interface WriteBehindOptions<Entry> {
   report(error: unknown): void;
 }
 
-export interface WriteBehind<Entry = LedgerRecord> {
-  /** Queues a copy of the record; a record whose id is already queued is ignored. */
-  append(record: LedgerRecord): void;
-  /** The queued (not yet written) record with this id, as kept. */
-  queued(requestId: string): Entry | undefined;
-  flush(): Promise<void>;
-  /** Records appended but not yet written. */
-  readonly pending: number;
-  /** Stops timers and retries (on close, after the final flush). */
-  stop(): void;
+export interface BatchWriteBehindOptions<Batch, Queued> extends QueueOptions {
+  builder: BatchBuilder<Batch, Queued>;
+  /** Writes one batch durably; rejects to have it retried. */
+  write(batch: Batch): Promise<void>;
+}
+
+export interface WriteBehindOptions<Entry> extends QueueOptions {
+  /**
+   * What the queue keeps of an appended record, sharing nothing the caller can change later;
+   * `copyRecord` when absent.
+   */
+  keep?: (record: LedgerRecord) => Entry;
+  /** Writes one batch durably; rejects to have it retried. */
+  write(batch: readonly Entry[]): Promise<void>;
 }
 
 interface Waiter {
@@ -44,23 +65,28 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-export function createWriteBehind(options: WriteBehindOptions<LedgerRecord>): WriteBehind<LedgerRecord>;
-export function createWriteBehind<Entry>(
-  options: WriteBehindOptions<Entry> & { keep: (record: LedgerRecord) => Entry },
-): WriteBehind<Entry>;
-export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): WriteBehind<Entry> {
-  const { batchSize, flushMs } = options;
-  // Only the first overload leaves `keep` out, and there Entry is LedgerRecord.
-  const keep = options.keep ?? (copyRecord as unknown as (record: LedgerRecord) => Entry);
-  // Records [head, queue.length) are not yet written; [head, head + inFlight) are being written.
-  // `ids` holds their request ids, index for index.
-  let queue: Entry[] = [];
-  let ids: string[] = [];
-  let head = 0;
-  let inFlight = 0;
+interface QueuedBatch<Batch> {
+  batch: Batch;
+  records: number;
+  /** Its write has started (and may have failed): nothing more goes into it. */
+  sealed: boolean;
+}
+
+/**
+ * The queue over batches a backend builds. Every appended record is queued, even one whose id is
+ * already queued: a backend that writes idempotently on request id ignores it there, and `queued`
+ * finds the first.
+ */
+export function createBatchWriteBehind<Batch, Queued>(
+  options: BatchWriteBehindOptions<Batch, Queued>,
+): WriteBehind<Queued> {
+  const { builder, batchSize, flushMs } = options;
+  // Oldest first. Only the first is ever being written; records go into the last unless it is
+  // full or sealed.
+  const queue: QueuedBatch<Batch>[] = [];
+  let inFlight = false;
   let appended = 0;
   let written = 0;
-  const queued = new Map<string, Entry>();
   const waiters: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
@@ -87,32 +113,22 @@ export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): Wr
     timer = undefined;
     immediate = undefined;
     // The completion of the batch in flight schedules the next one.
-    if (inFlight > 0) return;
-    const waiting = queue.length - head;
-    if (waiting === 0) return;
-    const n = Math.min(batchSize, waiting);
-    const batch = queue.slice(head, head + n);
-    inFlight = n;
-    options.write(batch).then(
-      () => succeeded(n),
+    if (inFlight) return;
+    const next = queue[0];
+    if (next === undefined) return;
+    next.sealed = true;
+    inFlight = true;
+    options.write(next.batch).then(
+      () => succeeded(next),
       (err: unknown) => failed(err),
     );
   }
 
-  function succeeded(n: number): void {
-    inFlight = 0;
+  function succeeded(done: QueuedBatch<Batch>): void {
+    inFlight = false;
     failures = 0;
-    // An id stays queued until written: a second record with it was ignored, never queued.
-    for (let i = head; i < head + n; i++) queued.delete(ids[i] as string);
-    head += n;
-    written += n;
-    // Written entries go as soon as they outnumber the rest (amortised O(1) per entry): an
-    // entry kept past its write lives on into the old generation, where collecting it costs.
-    if (head * 2 >= queue.length) {
-      queue = queue.slice(head);
-      ids = ids.slice(head);
-      head = 0;
-    }
+    queue.shift();
+    written += done.records;
     for (let i = waiters.length - 1; i >= 0; i--) {
       const waiter = waiters[i];
       if (waiter !== undefined && waiter.target <= written) {
@@ -120,15 +136,16 @@ export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): Wr
         waiter.resolve();
       }
     }
-    const left = queue.length - head;
-    if (left === 0) return;
-    if (left >= batchSize || waiters.length > 0) scheduleNow();
+    const next = queue[0];
+    if (next === undefined) return;
+    // A batch is only followed by another once it is full.
+    if (next.records >= batchSize || waiters.length > 0) scheduleNow();
     else scheduleTimer(flushMs);
   }
 
   /** The batch was not written: keep it and retry with backoff. */
   function failed(err: unknown): void {
-    inFlight = 0;
+    inFlight = false;
     failures++;
     report(err);
     for (const waiter of waiters.splice(0)) waiter.reject(err);
@@ -147,19 +164,30 @@ export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): Wr
 
   return {
     append(record) {
-      const { requestId } = record;
-      if (queued.has(requestId)) return;
-      const entry = keep(record);
-      queued.set(requestId, entry);
-      queue.push(entry);
-      ids.push(requestId);
+      let last = queue[queue.length - 1];
+      if (last === undefined || last.sealed || last.records >= batchSize) {
+        // Queued only once it holds the record: a record `add` refuses leaves no empty batch.
+        const batch = builder.create();
+        builder.add(batch, record);
+        last = { batch, records: 1, sealed: false };
+        queue.push(last);
+      } else {
+        builder.add(last.batch, record);
+        last.records++;
+      }
       appended++;
       // While a failed batch waits for its retry, the retry timer drives the queue.
       if (failures > 0) return;
-      if (queue.length - head >= batchSize) scheduleNow();
+      if (last.records >= batchSize) scheduleNow();
       else scheduleTimer(flushMs);
     },
-    queued: (requestId) => queued.get(requestId),
+    queued(requestId) {
+      for (const { batch } of queue) {
+        const found = builder.find(batch, requestId);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    },
     flush() {
       if (appended === written) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
@@ -177,6 +205,56 @@ export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): Wr
       timer = undefined;
       immediate = undefined;
     },
+  };
+}
+
+interface KeptBatch<Entry> {
+  entries: Entry[];
+  ids: string[];
+}
+
+/**
+ * The queue of kept copies: a record whose id is already queued is ignored, so a batch never
+ * holds one request id twice.
+ */
+export function createWriteBehind(options: WriteBehindOptions<LedgerRecord>): WriteBehind<LedgerRecord>;
+export function createWriteBehind<Entry>(
+  options: WriteBehindOptions<Entry> & { keep: (record: LedgerRecord) => Entry },
+): WriteBehind<Entry>;
+export function createWriteBehind<Entry>(options: WriteBehindOptions<Entry>): WriteBehind<Entry> {
+  // Only the first overload leaves `keep` out, and there Entry is LedgerRecord.
+  const keep = options.keep ?? (copyRecord as unknown as (record: LedgerRecord) => Entry);
+  // Ids stay here until written: a second record with one is ignored, never queued.
+  const ids = new Set<string>();
+  const batches = createBatchWriteBehind<KeptBatch<Entry>, Entry>({
+    batchSize: options.batchSize,
+    flushMs: options.flushMs,
+    maxRetryMs: options.maxRetryMs,
+    report: options.report,
+    builder: {
+      create: () => ({ entries: [], ids: [] }),
+      add(batch, record) {
+        batch.entries.push(keep(record));
+        batch.ids.push(record.requestId);
+        ids.add(record.requestId);
+      },
+      find: (batch, requestId) => batch.entries[batch.ids.indexOf(requestId)],
+    },
+    async write(batch) {
+      await options.write(batch.entries);
+      for (const id of batch.ids) ids.delete(id);
+    },
+  });
+  return {
+    append(record) {
+      if (!ids.has(record.requestId)) batches.append(record);
+    },
+    queued: (requestId) => (ids.has(requestId) ? batches.queued(requestId) : undefined),
+    flush: () => batches.flush(),
+    get pending() {
+      return batches.pending;
+    },
+    stop: () => batches.stop(),
   };
 }
 

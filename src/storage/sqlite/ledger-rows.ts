@@ -2,11 +2,18 @@
  * @module storage/sqlite/ledger-rows
  * How SQLite stores the ledger columns (storage/ledger-columns): SQLite has no booleans or JSON,
  * so `stream`, `usage_estimated` and `cache_hit` are 0/1 and the tags are JSON text; everything
- * else is stored as is. A record is packed once, when it is appended, into one flat array of
- * primitives: that array is the queue's copy of the record (nothing the caller changes later
- * reaches it) and already the values the INSERTs bind. A batch travels to the writer thread as
- * three flat arrays of primitives: posting them costs about half what posting two or three small
- * arrays per record did (measured: 0.7 against 1.4 µs per record).
+ * else is stored as is. A record is encoded once, when it is appended, straight into the batch
+ * being built: every value of its rows becomes a number in that batch's Float64Arrays (a numeric
+ * column's own value, NaN for NULL, which SQLite stores as NULL anyway; a text column's index in
+ * the batch's string table, 0 for NULL). That is the queue's copy of the record: nothing the
+ * caller changes later reaches it, and nothing of it stays on the heap but its request id (an
+ * array of 42 values and the boxed numbers in it, held until its batch was written, outlived
+ * young-generation collections and cost the main thread more to promote than to build). A string
+ * repeated within a batch (endpoint, model, provider, key id, …) is in the table once, so the
+ * writer thread is posted the codes, the request ids and the distinct strings, where it was
+ * posted, and had to rebuild, every value of every row. The table belongs to the batch, not to a
+ * writer thread: a batch needs nothing sent before it, whether it is a retry or goes to a thread
+ * that replaced one that died.
  */
 
 import {
@@ -31,24 +38,90 @@ export type AttemptRow = AttemptColumns;
 
 export type SqlValue = string | number | null;
 
-/**
- * One record as the queue keeps it: its `ledger` row's values in column order, then the values
- * of each of its `ledger_attempts` rows.
- */
-export type PackedRecord = SqlValue[];
-
-/** A batch as the writer inserts it. */
-export interface RowBatch {
-  /** `LEDGER_WIDTH` values per record, record after record. */
-  ledger: SqlValue[];
-  /** `ATTEMPT_WIDTH` values per attempt: the attempts of every record, in record order. */
-  attempts: SqlValue[];
+/** The records of one batch, encoded as they are appended (the queue's copy of them). */
+export interface PendingRows {
+  records: number;
+  /** `LEDGER_WIDTH` codes per record, record after record; grown as records come. */
+  ledger: Float64Array;
+  attemptRows: number;
+  /** `ATTEMPT_WIDTH` codes per attempt: the attempts of every record, in record order. */
+  attempts: Float64Array;
   /** How many attempts each record has. */
   attemptCounts: number[];
+  /** What the codes of text columns point at: `strings[0]` is NULL. */
+  strings: (string | null)[];
+  /** Where a repeated string already is in `strings`. */
+  stringCodes: Map<string, number>;
+}
+
+/** A batch as the writer inserts it: its arrays are its own, to be posted or transferred. */
+export interface RowBatch {
+  /** `LEDGER_WIDTH` codes per record. */
+  ledger: Float64Array<ArrayBuffer>;
+  /** `ATTEMPT_WIDTH` codes per attempt row. */
+  attempts: Float64Array<ArrayBuffer>;
+  attemptCounts: number[];
+  strings: (string | null)[];
 }
 
 export const LEDGER_WIDTH = LEDGER_COLUMNS.length;
 export const ATTEMPT_WIDTH = ATTEMPT_COLUMNS.length;
+
+/** Which columns hold text (or NULL); every other column holds a number (or NULL). */
+const LEDGER_TEXT = {
+  request_id: true,
+  timestamp: false,
+  endpoint: true,
+  key_id: true,
+  project: true,
+  user_id: true,
+  tags: true,
+  route: true,
+  strategy: true,
+  model: true,
+  provider: true,
+  deployment: true,
+  status: true,
+  error_code: true,
+  http_status: false,
+  stream: false,
+  input_tokens: false,
+  output_tokens: false,
+  cached_input_tokens: false,
+  cache_write_tokens: false,
+  reasoning_tokens: false,
+  usage_estimated: false,
+  cost_nanos: false,
+  latency_ms: false,
+  ttft_ms: false,
+  cache_hit: false,
+  confidence: false,
+  route_trace: true,
+  feedback_rating: false,
+  feedback_comment: true,
+} satisfies Record<keyof LedgerColumns, boolean>;
+
+const ATTEMPT_TEXT = {
+  request_id: true,
+  attempt: false,
+  model: true,
+  provider: true,
+  deployment: true,
+  status: true,
+  error_code: true,
+  http_status: false,
+  latency_ms: false,
+  input_tokens: false,
+  output_tokens: false,
+  cost_nanos: false,
+} satisfies Record<keyof AttemptColumns, boolean>;
+
+/** Column by column, in table order: whether the column's codes index the string table. */
+export const LEDGER_TEXT_COLUMNS: readonly boolean[] = LEDGER_COLUMNS.map((column) => LEDGER_TEXT[column]);
+export const ATTEMPT_TEXT_COLUMNS: readonly boolean[] = ATTEMPT_COLUMNS.map((column) => ATTEMPT_TEXT[column]);
+
+/** The code of a NULL text value. */
+const NULL_TEXT = 0;
 
 /** The INSERT statements of one size: `rows` ledger rows, or as many attempt rows, at once. */
 export interface MultiRowInsert {
@@ -77,111 +150,172 @@ export const INSERTED_BETWEEN_SQL = 'SELECT request_id FROM ledger WHERE rowid >
 export const UPDATE_FEEDBACK_SQL =
   'UPDATE ledger SET feedback_rating = ?, feedback_comment = ? WHERE request_id = ?';
 
+/** An empty batch with room for `capacity` records (it grows past that if need be). */
+export function createPendingRows(capacity: number): PendingRows {
+  return {
+    records: 0,
+    ledger: new Float64Array(Math.max(1, capacity) * LEDGER_WIDTH),
+    attemptRows: 0,
+    attempts: new Float64Array(Math.max(1, capacity) * ATTEMPT_WIDTH),
+    attemptCounts: [],
+    strings: [null],
+    stringCodes: new Map(),
+  };
+}
+
 /**
- * The record's rows, packed: the same values as `columnsFromRecord` and `columnsFromAttempt`,
- * encoded for SQLite, read straight off the record (on the request path: no intermediate row
- * objects). ledger-rows.test.ts holds the two to the same order.
+ * Appends the record's rows to the batch: the same values as `columnsFromRecord` and
+ * `columnsFromAttempt`, encoded for SQLite, read straight off the record (on the request path:
+ * no intermediate row objects). ledger-rows.test.ts holds the two to the same order.
  */
-export function packRecord(r: LedgerRecord): PackedRecord {
-  // Sized once and filled in place: grown by push, the arrays cost twice the garbage collection.
-  const packed: PackedRecord = new Array(LEDGER_WIDTH + ATTEMPT_WIDTH * r.attempts.length);
-  let at = 0;
-  packed[at++] = r.requestId;
-  packed[at++] = r.timestamp;
-  packed[at++] = r.endpoint;
-  packed[at++] = r.keyId ?? null;
-  packed[at++] = r.project ?? null;
-  packed[at++] = r.user ?? null;
-  packed[at++] = r.tags === undefined ? null : JSON.stringify(r.tags);
-  packed[at++] = r.route ?? null;
-  packed[at++] = r.strategy;
-  packed[at++] = r.model ?? null;
-  packed[at++] = r.provider ?? null;
-  packed[at++] = r.deployment ?? null;
-  packed[at++] = r.status;
-  packed[at++] = r.errorCode ?? null;
-  packed[at++] = r.httpStatus;
-  packed[at++] = r.stream ? 1 : 0;
-  packed[at++] = r.inputTokens;
-  packed[at++] = r.outputTokens;
-  packed[at++] = r.cachedInputTokens;
-  packed[at++] = r.cacheWriteTokens;
-  packed[at++] = r.reasoningTokens;
-  packed[at++] = r.usageEstimated ? 1 : 0;
-  packed[at++] = r.costNanos;
-  packed[at++] = r.latencyMs;
-  packed[at++] = r.ttftMs ?? null;
-  packed[at++] = r.cacheHit ? 1 : 0;
-  packed[at++] = r.confidence ?? null;
-  packed[at++] = r.routeTrace ?? null;
-  packed[at++] = r.feedback?.rating ?? null;
-  packed[at++] = r.feedback?.comment ?? null;
-  for (const a of r.attempts) {
-    packed[at++] = r.requestId;
-    packed[at++] = a.attempt;
-    packed[at++] = a.model;
-    packed[at++] = a.provider;
-    packed[at++] = a.deployment;
-    packed[at++] = a.status;
-    packed[at++] = a.errorCode ?? null;
-    packed[at++] = a.httpStatus ?? null;
-    packed[at++] = a.latencyMs;
-    packed[at++] = a.inputTokens;
-    packed[at++] = a.outputTokens;
-    packed[at++] = a.costNanos;
+export function addRecord(rows: PendingRows, r: LedgerRecord): void {
+  let at = rows.records * LEDGER_WIDTH;
+  rows.ledger = withRoom(rows.ledger, at + LEDGER_WIDTH);
+  const ledger = rows.ledger;
+  // Unique to the record, so never looked up: it needs no entry in `stringCodes`.
+  const id = rows.strings.push(r.requestId) - 1;
+  ledger[at++] = id;
+  ledger[at++] = r.timestamp;
+  ledger[at++] = textCode(rows, r.endpoint);
+  ledger[at++] = textCode(rows, r.keyId);
+  ledger[at++] = textCode(rows, r.project);
+  ledger[at++] = textCode(rows, r.user);
+  ledger[at++] = r.tags === undefined ? NULL_TEXT : textCode(rows, JSON.stringify(r.tags));
+  ledger[at++] = textCode(rows, r.route);
+  ledger[at++] = textCode(rows, r.strategy);
+  ledger[at++] = textCode(rows, r.model);
+  ledger[at++] = textCode(rows, r.provider);
+  ledger[at++] = textCode(rows, r.deployment);
+  ledger[at++] = textCode(rows, r.status);
+  ledger[at++] = textCode(rows, r.errorCode);
+  ledger[at++] = r.httpStatus;
+  ledger[at++] = r.stream ? 1 : 0;
+  ledger[at++] = r.inputTokens;
+  ledger[at++] = r.outputTokens;
+  ledger[at++] = r.cachedInputTokens;
+  ledger[at++] = r.cacheWriteTokens;
+  ledger[at++] = r.reasoningTokens;
+  ledger[at++] = r.usageEstimated ? 1 : 0;
+  ledger[at++] = r.costNanos;
+  ledger[at++] = r.latencyMs;
+  ledger[at++] = r.ttftMs ?? Number.NaN;
+  ledger[at++] = r.cacheHit ? 1 : 0;
+  ledger[at++] = r.confidence ?? Number.NaN;
+  ledger[at++] = textCode(rows, r.routeTrace);
+  ledger[at++] = r.feedback?.rating ?? Number.NaN;
+  ledger[at++] = textCode(rows, r.feedback?.comment);
+  const count = r.attempts.length;
+  let a = rows.attemptRows * ATTEMPT_WIDTH;
+  rows.attempts = withRoom(rows.attempts, a + count * ATTEMPT_WIDTH);
+  const attempts = rows.attempts;
+  for (const attempt of r.attempts) {
+    attempts[a++] = id;
+    attempts[a++] = attempt.attempt;
+    attempts[a++] = textCode(rows, attempt.model);
+    attempts[a++] = textCode(rows, attempt.provider);
+    attempts[a++] = textCode(rows, attempt.deployment);
+    attempts[a++] = textCode(rows, attempt.status);
+    attempts[a++] = textCode(rows, attempt.errorCode);
+    attempts[a++] = attempt.httpStatus ?? Number.NaN;
+    attempts[a++] = attempt.latencyMs;
+    attempts[a++] = attempt.inputTokens;
+    attempts[a++] = attempt.outputTokens;
+    attempts[a++] = attempt.costNanos;
   }
-  return packed;
+  rows.attemptRows += count;
+  rows.attemptCounts.push(count);
+  rows.records++;
 }
 
-/** The record a packed record holds, decoded as a row read from the table would be. */
-export function unpackRecord(packed: PackedRecord): LedgerRecord {
-  const attempts: AttemptRow[] = [];
-  for (let at = LEDGER_WIDTH; at < packed.length; at += ATTEMPT_WIDTH)
-    attempts.push(rowAt<AttemptRow>(ATTEMPT_COLUMNS, packed, at));
-  return toRecord(rowAt<LedgerRow>(LEDGER_COLUMNS, packed, 0), attempts);
+/** The position of `text` in the batch's string table, where it is added the first time. */
+function textCode(rows: PendingRows, text: string | null | undefined): number {
+  if (text === undefined || text === null) return NULL_TEXT;
+  let code = rows.stringCodes.get(text);
+  if (code === undefined) {
+    code = rows.strings.push(text) - 1;
+    rows.stringCodes.set(text, code);
+  }
+  return code;
 }
 
-/** The row object better-sqlite3 would return for the values of `columns` from `at` on. */
-function rowAt<Row>(columns: readonly string[], packed: PackedRecord, at: number): Row {
+/** `codes`, or a copy twice as large when it has no room for `length` codes. */
+function withRoom(codes: Float64Array, length: number): Float64Array {
+  if (length <= codes.length) return codes;
+  const grown = new Float64Array(Math.max(length, codes.length * 2));
+  grown.set(codes);
+  return grown;
+}
+
+/** The batch to write: exact-size copies of its codes, which the writer may transfer. */
+export function toRowBatch(rows: PendingRows): RowBatch {
+  return {
+    ledger: rows.ledger.slice(0, rows.records * LEDGER_WIDTH),
+    attempts: rows.attempts.slice(0, rows.attemptRows * ATTEMPT_WIDTH),
+    attemptCounts: rows.attemptCounts,
+    strings: rows.strings,
+  };
+}
+
+/**
+ * Decodes `out.length` values (whole rows of `text.length` columns) from `codes[from]` on into
+ * `out`. The writer thread runs this very function from its source text, so it uses nothing but
+ * its parameters.
+ */
+export function decodeRows(
+  codes: Float64Array,
+  from: number,
+  text: readonly boolean[],
+  strings: readonly (string | null)[],
+  out: SqlValue[],
+): void {
+  const width = text.length;
+  for (let row = 0; row < out.length; row += width) {
+    for (let column = 0; column < width; column++) {
+      const code = codes[from + row + column] as number;
+      out[row + column] = text[column] ? (strings[code] as string | null) : Number.isNaN(code) ? null : code;
+    }
+  }
+}
+
+/**
+ * The first record with this request id in the batch, decoded as a row read from the table would
+ * be; undefined if the batch has none. A linear scan: only reads of records not yet written, which
+ * are rare, come here.
+ */
+export function findRecord(rows: PendingRows, requestId: string): LedgerRecord | undefined {
+  let attemptRow = 0;
+  for (let record = 0; record < rows.records; record++) {
+    const count = rows.attemptCounts[record] as number;
+    if (rows.strings[rows.ledger[record * LEDGER_WIDTH] as number] === requestId) {
+      const values = new Array<SqlValue>(LEDGER_WIDTH).fill(null);
+      decodeRows(rows.ledger, record * LEDGER_WIDTH, LEDGER_TEXT_COLUMNS, rows.strings, values);
+      const attempts: AttemptRow[] = [];
+      for (let i = 0; i < count; i++) {
+        const attempt = new Array<SqlValue>(ATTEMPT_WIDTH).fill(null);
+        decodeRows(
+          rows.attempts,
+          (attemptRow + i) * ATTEMPT_WIDTH,
+          ATTEMPT_TEXT_COLUMNS,
+          rows.strings,
+          attempt,
+        );
+        attempts.push(rowOf<AttemptRow>(ATTEMPT_COLUMNS, attempt));
+      }
+      return toRecord(rowOf<LedgerRow>(LEDGER_COLUMNS, values), attempts);
+    }
+    attemptRow += count;
+  }
+  return undefined;
+}
+
+/** The row object better-sqlite3 would return for these values of `columns`. */
+function rowOf<Row>(columns: readonly string[], values: readonly SqlValue[]): Row {
   const row: Record<string, SqlValue | undefined> = {};
   columns.forEach((column, i) => {
-    row[column] = packed[at + i];
+    row[column] = values[i];
   });
-  // packRecord wrote these values from a typed record, column for column.
+  // addRecord wrote these values from a typed record, column for column.
   return row as unknown as Row;
-}
-
-/** Packed records laid out as one batch. */
-export function toRowBatch(records: readonly PackedRecord[]): RowBatch {
-  let attemptValues = 0;
-  for (const packed of records) attemptValues += packed.length - LEDGER_WIDTH;
-  const batch: RowBatch = {
-    ledger: nulls(records.length * LEDGER_WIDTH),
-    attempts: nulls(attemptValues),
-    attemptCounts: [],
-  };
-  let ledgerAt = 0;
-  let attemptAt = 0;
-  for (const packed of records) {
-    for (let i = 0; i < LEDGER_WIDTH; i++) batch.ledger[ledgerAt++] = packed[i] as SqlValue;
-    for (let i = LEDGER_WIDTH; i < packed.length; i++) batch.attempts[attemptAt++] = packed[i] as SqlValue;
-    batch.attemptCounts.push((packed.length - LEDGER_WIDTH) / ATTEMPT_WIDTH);
-  }
-  return batch;
-}
-
-/** Grown by push only, so that V8 keeps it a packed array: copies of it are packed too. */
-const NULLS: SqlValue[] = [];
-
-/**
- * `length` nulls, to overwrite in place: a batch sized up front skips the reallocations of
- * growing by push (half of toRowBatch's cost on the event loop, measured). Copied from a packed
- * array rather than made with `new Array(length)`, which V8 marks as having holes: the writer
- * thread is posted a holey array element by element, at four times the cost.
- */
-function nulls(length: number): SqlValue[] {
-  while (NULLS.length < length) NULLS.push(null);
-  return NULLS.slice(0, length);
 }
 
 export function toRecord(row: LedgerRow, attempts: readonly AttemptRow[]): LedgerRecord {

@@ -111,6 +111,31 @@ describe('createSqliteLedger — durability', () => {
   });
 });
 
+describe('createSqliteLedger — one record per request id', () => {
+  it('keeps the first of two records with one id, attempts included, when they land in different batches', async () => {
+    const file = freshPath();
+    const ledger = createSqliteLedger({ path: file, batchSize: 2, flushMs: 60_000 });
+    const later = fullRecord(1, { costNanos: 1, attempts: fullRecord(1).attempts.slice(0, 1) });
+    ledger.append(fullRecord(1));
+    ledger.append(fullRecord(2));
+    // The first batch is full: this one goes into the next batch, not yet written either.
+    ledger.append(later);
+    expect(await ledger.get(fullRecord(1).requestId)).toStrictEqual(fullRecord(1));
+    await ledger.flush();
+    ledger.append(later);
+    await ledger.flush();
+    expect(await ledger.get(fullRecord(1).requestId)).toStrictEqual(fullRecord(1));
+    expect(await ledger.count()).toBe(2);
+    await ledger.close();
+    const db = new Database(file, { readonly: true });
+    const attempts = db
+      .prepare('SELECT COUNT(*) AS n FROM ledger_attempts WHERE request_id = ?')
+      .get(fullRecord(1).requestId);
+    db.close();
+    expect(attempts).toEqual({ n: 2 });
+  });
+});
+
 describe('createSqliteLedger — the database file', () => {
   it('keeps the WAL bounded through a long burst, checkpointing into the file as it goes', async () => {
     const file = freshPath();

@@ -1,8 +1,10 @@
 /**
  * @module storage/sqlite/sqlite-ledger
  * The embedded, durable Ledger on SQLite (better-sqlite3, WAL, synchronous=NORMAL). `append()`
- * only packs the record into an in-memory queue, as the flat row values the writer will insert
- * (ledger-rows.ts); nothing touches the disk on the caller's stack.
+ * only encodes the record into the batch being built in memory, as the codes of the row values
+ * the writer will insert (ledger-rows.ts); nothing touches the disk on the caller's stack. A
+ * record whose id is already queued or written is queued all the same: the writer's INSERT OR
+ * IGNORE keeps the first, attempts included, and `get` answers with the first.
  * A timer (`flushMs`) or a full batch (`batchSize`, scheduled with setImmediate, never inline)
  * hands one batch at a time to the writer — a worker thread by default, see sqlite-writer.ts —
  * which inserts it in a single transaction. A batch that fails stays at the head of the queue
@@ -17,16 +19,17 @@
 import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
-import { createWriteBehind } from '../write-behind.js';
+import { createBatchWriteBehind } from '../write-behind.js';
 import { useWal } from './database-file.js';
 import {
   type AttemptRow,
+  addRecord,
+  createPendingRows,
+  findRecord,
   type LedgerRow,
-  packRecord,
   type SqlValue,
   toRecord,
   toRowBatch,
-  unpackRecord,
 } from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import {
@@ -126,9 +129,11 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     }
   }
 
-  const pending = createWriteBehind({
-    keep: packRecord,
-    write: (batch) => writer.write(toRowBatch(batch)),
+  // Room for a full batch up to a few dozen records; a larger one grows as it fills.
+  const capacity = Math.min(batchSize, 64);
+  const pending = createBatchWriteBehind({
+    builder: { create: () => createPendingRows(capacity), add: addRecord, find: findRecord },
+    write: (rows) => writer.write(toRowBatch(rows)),
     batchSize,
     flushMs,
     maxRetryMs: MAX_RETRY_DELAY_MS,
@@ -243,8 +248,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       // The table first: a queued record whose id is already written is a duplicate to ignore.
       const row = selectOne.get(requestId);
       if (row !== undefined) return toRecord(row, selectAttempts.all(requestId));
-      const waiting = pending.queued(requestId);
-      return waiting === undefined ? undefined : unpackRecord(waiting);
+      return pending.queued(requestId);
     },
 
     async query(query) {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullRecord } from '../ledger.contract.js';
 import type { LedgerRecord } from '../ports.js';
-import { packRecord, toRowBatch } from './ledger-rows.js';
+import { addRecord, createPendingRows, type RowBatch, toRowBatch } from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import { createInlineWriter, createWorkerWriter, type SqliteWriter } from './sqlite-writer.js';
 
@@ -22,7 +22,11 @@ function freshLedger(): string {
   return file;
 }
 
-const batchOf = (records: readonly LedgerRecord[]) => toRowBatch(records.map(packRecord));
+function batchOf(records: readonly LedgerRecord[]): RowBatch {
+  const rows = createPendingRows(1);
+  for (const record of records) addRecord(rows, record);
+  return toRowBatch(rows);
+}
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** Each request id's cost and attempt count on disk, read through a connection of its own. */
@@ -107,5 +111,35 @@ describe.each(writers)('%s writer', (_name, open) => {
     const rows = onDisk(file);
     expect(rows.get(fullRecord(5).requestId)).toEqual({ cost: fullRecord(5).costNanos, attempts: 1 });
     expect(rows.size).toBe(3);
+  });
+
+  it('reads each batch through its own string table: nothing carries over from one batch to the next', async () => {
+    const file = freshLedger();
+    const { writer, close } = open(file);
+    // The same codes name other strings in the second batch: other ids, another model.
+    await writer.write(batchOf([fullRecord(1)]));
+    await writer.write(batchOf([fullRecord(2, { model: 'other-model', endpoint: '/v1/embeddings' })]));
+    await writer.close();
+    close();
+    const db = new Database(file, { readonly: true });
+    const rows = db.prepare('SELECT request_id, model, endpoint FROM ledger ORDER BY request_id').all();
+    db.close();
+    expect(rows).toEqual([
+      { request_id: fullRecord(1).requestId, model: fullRecord(1).model, endpoint: '/v1/chat/completions' },
+      { request_id: fullRecord(2).requestId, model: 'other-model', endpoint: '/v1/embeddings' },
+    ]);
+  });
+});
+
+describe('worker writer', () => {
+  it('moves a batch’s codes to its thread rather than copying them', async () => {
+    const file = freshLedger();
+    const writer = createWorkerWriter({ path: file, busyTimeoutMs: 1_000, onError: () => {} });
+    const batch = batchOf([fullRecord(1), fullRecord(2)]);
+    await writer.write(batch);
+    await writer.close();
+    expect(batch.ledger.byteLength).toBe(0);
+    expect(batch.attempts.byteLength).toBe(0);
+    expect(onDisk(file).size).toBe(2);
   });
 });

@@ -4,25 +4,28 @@
  * synchronous, and a 500-record transaction measured 4.5–9 ms (p99 13–69 ms on a busy machine,
  * when SQLite's automatic WAL checkpoint lands on the commit): too long to hold the gateway's
  * event loop. The worker writer runs the transactions, and with them the checkpoints, on a worker
- * thread with its own connection; the main thread only posts three flat arrays of primitives per
- * batch. The inline writer runs them on the calling thread, for `:memory:` databases and for
- * callers that want no thread. Both insert with multi-row INSERT OR IGNORE statements and add a
- * record's attempts only with a new ledger row, so a replayed batch (after a crash mid-write)
- * changes nothing. A report over a month of a million requests takes most of a second in SQLite,
- * so `read` runs on the same thread as the writes: the gateway's event loop never waits for it,
- * and records keep queueing meanwhile. Checkpoints are SQLite's own (PASSIVE, once the WAL holds
- * 1,000 pages, in the commit that crosses it): what one costs is copying the pages the records
- * added, so a longer interval saves next to nothing (measured: twice the interval copies 3 % fewer
- * pages).
+ * thread with its own connection; the main thread only posts a batch's codes (moved to the
+ * thread, not copied) and its string table, which the thread decodes into each statement's
+ * arguments (ledger-rows.ts). The inline writer runs them on the calling thread, for `:memory:`
+ * databases and for callers that want no thread. Both insert with multi-row INSERT OR IGNORE
+ * statements and add a record's attempts only with a new ledger row, so a replayed batch (after a
+ * crash mid-write), or a second record with a request id already in the table or earlier in the
+ * batch, changes nothing. A report over a month of a million requests takes most of a second in
+ * SQLite, so `read` runs on the same thread as the writes: the gateway's event loop never waits
+ * for it, and records keep queueing meanwhile. Checkpoints are SQLite's own (PASSIVE, once the WAL
+ * holds 1,000 pages, in the commit that crosses it): what one costs is copying the pages the
+ * records added, so a longer interval saves next to nothing (measured: twice the interval copies
+ * 3 % fewer pages).
  */
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import {
-  ATTEMPT_WIDTH,
+  ATTEMPT_TEXT_COLUMNS,
+  decodeRows,
   INSERTED_BETWEEN_SQL,
-  LEDGER_WIDTH,
+  LEDGER_TEXT_COLUMNS,
   MULTI_ROW_INSERTS,
   type MultiRowInsert,
   type RowBatch,
@@ -58,45 +61,59 @@ function createStatementCache(db: Database.Database) {
   };
 }
 
-/** What `createBatchInsert` prepares its statements from. */
+/** What `createBatchInsert` prepares its statements from, and how it reads a batch's codes. */
 interface BatchSql {
   inserts: readonly MultiRowInsert[];
   insertedBetween: string;
-  /** Values per ledger row, the first of which is the request id; values per attempt row. */
-  ledgerWidth: number;
-  attemptWidth: number;
+  /** Per ledger column, then per attempt column: whether its codes index the string table. */
+  ledgerText: readonly boolean[];
+  attemptText: readonly boolean[];
 }
 
 const BATCH_SQL: BatchSql = {
   inserts: MULTI_ROW_INSERTS,
   insertedBetween: INSERTED_BETWEEN_SQL,
-  ledgerWidth: LEDGER_WIDTH,
-  attemptWidth: ATTEMPT_WIDTH,
+  ledgerText: LEDGER_TEXT_COLUMNS,
+  attemptText: ATTEMPT_TEXT_COLUMNS,
 };
+
+type DecodeRows = typeof decodeRows;
 
 /**
  * The function that inserts a batch in one transaction on `db`. The worker thread runs this very
  * function from its source text (see WORKER_SOURCE), so it uses nothing but its parameters.
  */
-function createBatchInsert(db: Database.Database, sql: BatchSql): (batch: RowBatch) => void {
+function createBatchInsert(
+  db: Database.Database,
+  sql: BatchSql,
+  decode: DecodeRows,
+): (batch: RowBatch) => void {
+  const ledgerWidth = sql.ledgerText.length;
+  const attemptWidth = sql.attemptText.length;
+  // One argument list per statement, decoded into again for every run (the statement copies the
+  // values as it binds them). No named arrow functions in here: a loader that keeps function
+  // names (tsx) would wrap them in a helper the worker thread does not have.
   const inserts = sql.inserts.map((insert) => ({
     rows: insert.rows,
     ledger: db.prepare<SqlValue[]>(insert.ledger),
+    ledgerValues: Array.from({ length: insert.rows * ledgerWidth }, (): SqlValue => null),
     attempts: db.prepare<SqlValue[]>(insert.attempts),
+    attemptValues: Array.from({ length: insert.rows * attemptWidth }, (): SqlValue => null),
   }));
   const insertedBetween = db.prepare<[number, number], string>(sql.insertedBetween).pluck();
-  const { ledgerWidth, attemptWidth } = sql;
 
   return db.transaction((batch: RowBatch) => {
+    const { strings } = batch;
     // Records whose request id was in the table already: their attempts are not added either.
     let known: Set<number> | undefined;
     const records = batch.attemptCounts.length;
     let first = 0;
     // Values go in as arguments, not as one array: better-sqlite3 reads an array element by
     // element through the V8 API, about 2 µs more per row (measured).
-    for (const { rows, ledger } of inserts) {
+    for (const { rows, ledger, ledgerValues } of inserts) {
       for (; records - first >= rows; first += rows) {
-        const result = ledger.run(...batch.ledger.slice(first * ledgerWidth, (first + rows) * ledgerWidth));
+        decode(batch.ledger, first * ledgerWidth, sql.ledgerText, strings, ledgerValues);
+        const result = ledger.run(...ledgerValues);
         if (result.changes === rows) continue;
         // Rare (a batch written again after a crash): the statement added only some rows. Those
         // took the rowids up to the last it added, one after another (the table has rowids, and
@@ -105,29 +122,33 @@ function createBatchInsert(db: Database.Database, sql: BatchSql): (batch: RowBat
         const added = new Set(result.changes === 0 ? [] : insertedBetween.all(last - result.changes, last));
         known ??= new Set();
         for (let record = first; record < first + rows; record++)
-          if (!added.delete(batch.ledger[record * ledgerWidth] as string)) known.add(record);
+          if (!added.delete(strings[batch.ledger[record * ledgerWidth] as number] as string))
+            known.add(record);
       }
     }
     let attempts = batch.attempts;
     if (known !== undefined) {
-      attempts = [];
+      const kept: number[] = [];
       let at = 0;
       for (let record = 0; record < records; record++) {
         const end = at + (batch.attemptCounts[record] as number) * attemptWidth;
-        if (!known.has(record)) for (let i = at; i < end; i++) attempts.push(batch.attempts[i] as SqlValue);
+        if (!known.has(record)) for (let i = at; i < end; i++) kept.push(batch.attempts[i] as number);
         at = end;
       }
+      attempts = Float64Array.from(kept);
     }
     const count = attempts.length / attemptWidth;
     first = 0;
-    for (const { rows, attempts: insert } of inserts)
-      for (; count - first >= rows; first += rows)
-        insert.run(...attempts.slice(first * attemptWidth, (first + rows) * attemptWidth));
+    for (const { rows, attempts: insert, attemptValues } of inserts)
+      for (; count - first >= rows; first += rows) {
+        decode(attempts, first * attemptWidth, sql.attemptText, strings, attemptValues);
+        insert.run(...attemptValues);
+      }
   });
 }
 
 export function createInlineWriter(db: Database.Database): SqliteWriter {
-  const writeBatch = createBatchInsert(db, BATCH_SQL);
+  const writeBatch = createBatchInsert(db, BATCH_SQL, decodeRows);
   const updateFeedback = db.prepare<[number, string | null, string]>(UPDATE_FEEDBACK_SQL);
   const read = createStatementCache(db);
   return {
@@ -166,7 +187,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-const writeBatch = (${createBatchInsert.toString()})(db, workerData.batchSql);
+const writeBatch = (${createBatchInsert.toString()})(db, workerData.batchSql, ${decodeRows.toString()});
 const updateFeedback = db.prepare(workerData.updateFeedback);
 // The same nearest-rank percentile as registerUsageFunctions in usage-sql.ts.
 db.aggregate(workerData.p95Function, {
@@ -284,7 +305,8 @@ export function createWorkerWriter(options: WorkerWriterOptions): SqliteWriter {
     pending.clear();
   }
 
-  function send(request: WorkerRequest): Promise<WorkerReply> {
+  /** Posts a request; what `transfer` lists moves to the thread and is no longer usable here. */
+  function send(request: WorkerRequest, transfer: readonly ArrayBuffer[] = []): Promise<WorkerReply> {
     if (closing) return Promise.reject(new Error('ledger writer is closed'));
     worker ??= spawn();
     const thread = worker;
@@ -292,13 +314,14 @@ export function createWorkerWriter(options: WorkerWriterOptions): SqliteWriter {
     return new Promise<WorkerReply>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       thread.ref();
-      thread.postMessage({ ...request, id });
+      thread.postMessage({ ...request, id }, transfer);
     });
   }
 
   return {
     async write(batch) {
-      await send({ op: 'write', batch });
+      // The codes are the batch's own copies (see toRowBatch): moved, not copied again.
+      await send({ op: 'write', batch }, [batch.ledger.buffer, batch.attempts.buffer]);
     },
     async setFeedback(requestId, rating, comment) {
       return (await send({ op: 'feedback', requestId, rating, comment })).changes ?? 0;
