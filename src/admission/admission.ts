@@ -22,21 +22,38 @@ export interface AdmissionRequest {
   plan: RoutePlan;
 }
 
+/** What a request really cost, for `Admission.settle`. */
+export interface Settled {
+  costNanos: number;
+  inputTokens: number;
+  outputTokens: number;
+  /**
+   * When the request ended, by `Date.now()`, if the caller has just read it (the gateway does, for
+   * the ledger's latency): settling then reads no clock of its own. Ignored by an admission that
+   * goes by another clock (a test's).
+   */
+  at?: number;
+}
+
 export interface Admission {
-  /** Throws RATE_LIMIT_EXCEEDED, BUDGET_EXCEEDED or FORBIDDEN; otherwise reserves and returns a ticket. */
-  admit(context: RequestContext, input: AdmissionRequest): Promise<AdmissionTicket>;
+  /**
+   * Reserves and returns a ticket: as a plain value when nothing had to be awaited (no limit
+   * applies, or the counters are in this process), so that the request does not wait a turn for
+   * it; otherwise as a promise. A refusal (RATE_LIMIT_EXCEEDED, BUDGET_EXCEEDED, FORBIDDEN) is
+   * always a rejected promise, never a throw.
+   */
+  admit(context: RequestContext, input: AdmissionRequest): AdmissionTicket | Promise<AdmissionTicket>;
   /** The request is over: settle the reservation to what it really cost. Called exactly once per ticket. */
-  settle(
-    ticket: AdmissionTicket,
-    actual: { costNanos: number; inputTokens: number; outputTokens: number },
-  ): void;
+  settle(ticket: AdmissionTicket, actual: Settled): void;
   close?(): Promise<void>;
 }
 
 /** Admits everything: the gateway without keys, budgets or rate limits. */
 export function createOpenAdmission(): Admission {
+  // One ticket for every request: there is nothing in it to settle.
+  const ticket: AdmissionTicket = Object.freeze({});
   return {
-    admit: async () => ({}),
+    admit: () => ticket,
     settle() {},
   };
 }

@@ -99,11 +99,13 @@ const REQUEST: ChatRequest = {
 const WORST_SMALL = 116 * 1_000 + 100 * 2_000;
 const PLAN: RoutePlan = { kind: 'sequence', strategy: 'direct', attempts: [{ model: 'small' }], reason: 't' };
 
+/** The refusal an admission ended in: a rejected promise (never a throw, never a plain value). */
 async function refusal(
-  promise: Promise<unknown>,
+  admitted: AdmissionTicket | Promise<AdmissionTicket>,
 ): Promise<{ code: string; details?: Record<string, unknown> }> {
+  expect(admitted).toBeInstanceOf(Promise);
   try {
-    await promise;
+    await admitted;
   } catch (error) {
     if (isGatewayError(error))
       return { code: error.code, ...(error.details ? { details: error.details } : {}) };
@@ -306,6 +308,68 @@ describe('createAdmission', () => {
     expect(refused.code).toBe('SERVICE_UNAVAILABLE');
     expect((await admission.budgets())[0]).toMatchObject({ level: 'global', reservedNanos: 0 });
     expect(logs.join('')).toContain('admission store failed');
+  });
+
+  it('fails closed on an in-process store too, giving back the counts taken before the failure', async () => {
+    const clock = createTestClock();
+    const real = createMemoryCounterStore({ now: clock.now });
+    const local = real.local!;
+    const failing: CounterStore = {
+      ...real,
+      local: {
+        ...local,
+        hold: () => {
+          throw new Error('disk I/O error');
+        },
+      },
+    };
+    const { admission, logs } = setup({}, failing, clock);
+    const caller = callerOf(key({ rpm: 5, budgetUsd: 1 }));
+    const refused = await refusal(admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN }));
+    expect(refused.code).toBe('SERVICE_UNAVAILABLE');
+    expect(logs.join('')).toContain('admission store failed');
+    expect(local.hit('rate:key:key_1:requests', 60_000, 5, 0).count).toBe(0);
+  });
+
+  it('answers with the ticket itself on an in-process store, and with a promise on a shared one', async () => {
+    const { admission, clock } = setup();
+    const caller = callerOf(key({ rpm: 5, budgetUsd: 1 }));
+    const admitted = admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
+    expect(admitted).not.toBeInstanceOf(Promise);
+    expect((admitted as AdmissionTicket).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '4' });
+    expect(admission.admit(context({ admin: true }, clock), { request: REQUEST, plan: PLAN })).toEqual({});
+
+    // Spread, a store loses its synchronous face: every counter is then a promise.
+    const shared = setup({}, { ...createMemoryCounterStore({ now: clock.now }) }, clock);
+    const promised = shared.admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
+    expect(promised).toBeInstanceOf(Promise);
+    expect((await promised).headers).toMatchObject({ 'x-ratelimit-remaining-requests': '4' });
+  });
+
+  it('settles at the time the caller read, when admission goes by Date.now, and ignores it otherwise', async () => {
+    const tokens = async (withClock: boolean): Promise<number> => {
+      const clock = createTestClock(Date.now());
+      const counters = createMemoryCounterStore(withClock ? { now: clock.now } : {});
+      const { config } = parseConfigObject(BASE);
+      const { registry } = createRegistry(config, { adapterFor, defaultBaseUrl });
+      const admission = createAdmission({
+        config,
+        registry,
+        counters,
+        keys: createMemoryKeyStore(),
+        logger: createLogger({ level: 'error', redactor: createRedactor({ secrets: [] }) }),
+        ...(withClock ? { now: clock.now } : {}),
+      });
+      const caller = callerOf(key({ tpm: 1_000 }));
+      const ticket = await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
+      // Three minutes on, the bucket the admission counted in has left the window: nothing to correct.
+      admission.settle(ticket, { costNanos: 1, inputTokens: 20, outputTokens: 10, at: Date.now() + 180_000 });
+      return counters.local!.hit('rate:key:key_1:tokens', 60_000, 1_000, 0).count;
+    };
+    // 29 estimated prompt tokens + max_tokens 100 stay counted: the settlement went by `at`.
+    expect(await tokens(false)).toBe(129);
+    // A test clock is the admission's own: `at` is not on it, and the count is corrected.
+    expect(await tokens(true)).toBe(30);
   });
 
   it('alerts once per period past the threshold, across replicas sharing a store', async () => {

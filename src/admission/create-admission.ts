@@ -5,10 +5,10 @@
  * reserve its worst-case cost at every budget it spends from — all or nothing: whatever was taken
  * before a refusal is given back. At the end of the request the ticket is settled exactly once:
  * reservations become the real cost (alerting once per period past the threshold), token counts
- * are corrected to the real usage. A request that no limit applies to costs one branch. On an
- * in-process store (memory, SQLite written behind) every counter is taken and settled through
- * its synchronous face (`CounterStore.local`): one step on the event loop, no promise per counter,
- * and budgets held by handle rather than by reservation id.
+ * are corrected to the real usage. A request that no limit applies to costs one branch. The
+ * counting itself is the store's kind's: in one synchronous step on an in-process store, the
+ * ticket handed back as a value (in-process-step.ts), or a promise per counter on a shared one
+ * (shared-store-step.ts). A refusal is always a rejected promise.
  */
 
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -19,15 +19,9 @@ import type { RequestContext } from '../gateway/request-context.js';
 import type { Logger } from '../observability/logger.js';
 import type { Registry } from '../registry/registry.js';
 import type { RoutePlan } from '../routing/plan.js';
-import type {
-  CounterStore,
-  KeyStore,
-  LocalCounterOps,
-  LocalHold,
-  ReserveResult,
-  VirtualKey,
-} from '../storage/admission-ports.js';
+import type { CounterStore, KeyStore, VirtualKey } from '../storage/admission-ports.js';
 import type { Admission, AdmissionRequest, AdmissionTicket } from './admission.js';
+import type { AdmissionStep, StepContext } from './admission-step.js';
 import { type BudgetAlerts, createBudgetAlerts } from './budget-alerts.js';
 import {
   alertCounterKey,
@@ -36,16 +30,12 @@ import {
   budgetPeriod,
   createBudgetBook,
 } from './budgets.js';
+import { createInProcessStep } from './in-process-step.js';
 import type { ModelScope } from './key-scope.js';
-import {
-  type CountedHit,
-  createRateLimitBook,
-  RATE_WINDOW_MS,
-  rateLimitError,
-  rateLimitHeaders,
-} from './rate-limits.js';
+import { createRateLimitBook } from './rate-limits.js';
+import { createSharedStoreStep } from './shared-store-step.js';
 import { createKeyService, type KeyService } from './virtual-keys.js';
-import { inputSize, planCost } from './worst-case-cost.js';
+import { createPlanCoster, type InputSize } from './worst-case-cost.js';
 
 /** How long a reservation outlives its request's deadline before it lapses. */
 /** The default of `budgets.reservation_margin_ms`. */
@@ -88,24 +78,7 @@ export interface AdmissionOptions {
   onKeyRevoked?: (id: string) => void;
 }
 
-interface Held {
-  period: BudgetPeriod;
-  /** The reservation's id, or on an in-process store the reservation itself (`local.hold`). */
-  reservation: string | LocalHold;
-}
-
-interface HeldTicket extends AdmissionTicket {
-  held: Held[];
-  /** Token-window hits to correct with the real usage. */
-  tokenHits: CountedHit[];
-  settled: boolean;
-}
-
 const OPEN_TICKET: AdmissionTicket = Object.freeze({});
-
-function isHeld(ticket: AdmissionTicket): ticket is HeldTicket {
-  return (ticket as Partial<HeldTicket>).held !== undefined;
-}
 
 /** The admission's richer interface, when the gateway was built with one. */
 export function managedAdmission(admission: Admission | undefined): ManagedAdmission | undefined {
@@ -165,41 +138,6 @@ function firstRefusedModel(plan: RoutePlan, scope: ModelScope, allowed: string[]
   return undefined;
 }
 
-function budgetError(
-  period: BudgetPeriod,
-  result: Pick<ReserveResult, 'used' | 'reserved'>,
-  amount: number,
-): GatewayError {
-  const window = period.window === 'total' ? 'total' : `${period.window} (${period.period})`;
-  return new GatewayError(
-    'BUDGET_EXCEEDED',
-    `budget exceeded: ${period.label} ${window} budget is ${formatUsd(period.limitNanos)}; ` +
-      `${formatUsd(result.used)} spent, ${formatUsd(result.reserved)} reserved, this request may cost ${formatUsd(amount)}`,
-    {
-      details: {
-        level: period.level,
-        ...(period.name === undefined ? {} : { name: period.name }),
-        window: period.window,
-        period: period.period,
-        limit_usd: period.limitNanos / 1e9,
-        spent_usd: result.used / 1e9,
-        reserved_usd: result.reserved / 1e9,
-        request_max_usd: amount / 1e9,
-        ...(period.resetsAt === undefined ? {} : { resets_at: new Date(period.resetsAt).toISOString() }),
-      },
-    },
-  );
-}
-
-/** A refusal by the `storage.redis_down` fail_closed policy: the limit could not be checked at all. */
-function storeUnreachableError(what: 'budget' | 'rate limit', retryAfterMs: number): GatewayError {
-  return new GatewayError(
-    'SERVICE_UNAVAILABLE',
-    `the shared counter store (Redis) is unreachable, so the ${what} cannot be checked and the request is refused (storage.redis_down)`,
-    { retryAfterMs, details: { reason: 'counter_store_unreachable', limit_type: what } },
-  );
-}
-
 export function createAdmission(options: AdmissionOptions): ManagedAdmission {
   const { config, registry, counters, logger } = options;
   const now = options.now ?? Date.now;
@@ -211,6 +149,7 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     ...(options.onKeyRevoked === undefined ? {} : { onRevoked: options.onKeyRevoked }),
   });
   const budgetBook = createBudgetBook(config.budgets);
+  const coster = createPlanCoster(registry);
   const rateBook = createRateLimitBook(config.rate_limit);
   const reservationMarginMs = config.budgets.reservation_margin_ms;
   const alerts: BudgetAlerts = createBudgetAlerts({
@@ -222,9 +161,6 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     now,
   });
   const pending = new Set<Promise<void>>();
-  const local = counters.local;
-  // The store and the budgets go by one clock (the gateway's, or a test's): one reading serves both.
-  const sharedClock = local !== undefined && local.now === now;
 
   /** Keeps a settlement's unfinished work (an alert going out) for `idle()`. */
   function track(work: Promise<void>): void {
@@ -258,98 +194,29 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
   }
 
   /** Worst-case cost to reserve, capped by the request's max_cost; refuses a prompt dearer than the cap. */
-  function amountToReserve(input: AdmissionRequest, size: ReturnType<typeof inputSize>): number {
-    const cost = planCost(input.plan, input.request, size, registry);
-    let amount = cost.worstCaseNanos;
+  function amountToReserve(input: AdmissionRequest, size: InputSize): number {
     const maxCostUsd = 'routing' in input.request ? input.request.routing?.maxCostUsd : undefined;
-    if (maxCostUsd !== undefined) {
-      const cap = usdToNanos(maxCostUsd);
-      if (cost.promptNanos > cap) {
-        throw new GatewayError(
-          'BUDGET_EXCEEDED',
-          `max_cost ${formatUsd(cap)} is below what the prompt alone costs (${formatUsd(cost.promptNanos)})`,
-          { details: { level: 'request', max_cost_usd: maxCostUsd, prompt_usd: cost.promptNanos / 1e9 } },
-        );
-      }
-      amount = Math.min(amount, cap);
+    if (maxCostUsd === undefined) {
+      // Never zero: a spent budget refuses even a request priced at nothing.
+      return Math.max(1, coster.worstCase(input.plan, input.request, size));
     }
-    // Never zero: a spent budget refuses even a request priced at nothing.
-    return Math.max(1, amount);
-  }
-
-  /** Gives a reservation back: by id, or (in-process) by its handle. */
-  async function release(reservation: string | LocalHold): Promise<unknown> {
-    if (typeof reservation === 'string') return counters.release(reservation);
-    return local?.releaseHold(reservation);
-  }
-
-  async function undo(hits: readonly CountedHit[], held: readonly Held[]): Promise<void> {
-    const work: Promise<unknown>[] = [];
-    for (const { reservation } of held) work.push(release(reservation));
-    for (const { limit, hit, weight } of hits) {
-      work.push(counters.adjust(limit.counterKey, RATE_WINDOW_MS, -weight, hit.at));
-    }
-    const results = await Promise.allSettled(work);
-    for (const result of results) {
-      if (result.status === 'rejected') logger.error('admission undo failed', { error: result.reason });
-    }
-  }
-
-  function lapsed(period: BudgetPeriod, costNanos: number): void {
-    logger.warn('budget reservation lapsed before its request settled', {
-      budget: period.counterKey,
-      cost_usd: costNanos / 1e9,
-    });
-  }
-
-  /** The settlement on an in-process store: one synchronous step; only an alert going out is left pending. */
-  function settleLocal(ops: LocalCounterOps, ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]) {
-    // One reading of the store's clock for the whole step.
-    const at = ops.now();
-    for (const { period, reservation } of ticket.held) {
-      const byId = typeof reservation === 'string';
-      if (actual.costNanos === 0) {
-        if (byId) ops.release(reservation);
-        else ops.releaseHold(reservation, at);
-        continue;
-      }
-      const state = byId
-        ? ops.settle(reservation, actual.costNanos)
-        : ops.settleHold(reservation, actual.costNanos, at);
-      if (state === undefined) lapsed(period, actual.costNanos);
-      else if (alerts.due(period, state.used)) track(alerts.observe(period, state.used));
-    }
-    const tokens = actual.inputTokens + actual.outputTokens;
-    for (const { limit, hit, weight } of ticket.tokenHits) {
-      if (tokens !== weight) ops.adjust(limit.counterKey, RATE_WINDOW_MS, tokens - weight, hit.at, at);
-    }
-  }
-
-  async function settleHeld(ticket: HeldTicket, actual: Parameters<Admission['settle']>[1]): Promise<void> {
-    const work: Promise<unknown>[] = [];
-    for (const { period, reservation } of ticket.held) {
-      if (actual.costNanos === 0) {
-        work.push(release(reservation));
-        continue;
-      }
-      const settled =
-        typeof reservation === 'string'
-          ? counters.settle(reservation, actual.costNanos)
-          : (async () => local?.settleHold(reservation, actual.costNanos))();
-      work.push(
-        settled.then((state) => {
-          if (state !== undefined) return alerts.observe(period, state.used);
-          lapsed(period, actual.costNanos);
-        }),
+    const cost = coster.cost(input.plan, input.request, size);
+    const cap = usdToNanos(maxCostUsd);
+    if (cost.promptNanos > cap) {
+      throw new GatewayError(
+        'BUDGET_EXCEEDED',
+        `max_cost ${formatUsd(cap)} is below what the prompt alone costs (${formatUsd(cost.promptNanos)})`,
+        { details: { level: 'request', max_cost_usd: maxCostUsd, prompt_usd: cost.promptNanos / 1e9 } },
       );
     }
-    const tokens = actual.inputTokens + actual.outputTokens;
-    for (const { limit, hit, weight } of ticket.tokenHits) {
-      if (tokens !== weight)
-        work.push(counters.adjust(limit.counterKey, RATE_WINDOW_MS, tokens - weight, hit.at));
-    }
-    await Promise.all(work);
+    return Math.max(1, Math.min(cost.worstCaseNanos, cap));
   }
+
+  const step: StepContext = { now, logger, alerts, reservationMarginMs, amountToReserve, track };
+  const counting: AdmissionStep =
+    counters.local === undefined
+      ? createSharedStoreStep(counters, step)
+      : createInProcessStep(counters.local, step);
 
   return {
     keys,
@@ -357,88 +224,28 @@ export function createAdmission(options: AdmissionOptions): ManagedAdmission {
     alertThreshold: config.budgets.alert_threshold,
     now,
 
-    async admit(context: RequestContext, input: AdmissionRequest): Promise<AdmissionTicket> {
-      const { caller } = context;
-      const key = caller.key;
-      if (key !== undefined) {
-        if (key.models.length > 0) checkModels(key, input.plan);
-        if (key.priority !== undefined && context.priority === undefined) context.priority = key.priority;
-      }
-      const rates = rateBook.forCaller(caller);
-      const limits: readonly BudgetLimit[] = budgetBook.forCaller(caller);
-      const request = input.request;
-      const capped = 'routing' in request && request.routing?.maxCostUsd !== undefined;
-      if (rates.length === 0 && limits.length === 0 && !capped) return OPEN_TICKET;
-
-      const size = inputSize(request);
-      const at = now();
-      // The store's clock, read once for every counter of this step (in-process stores).
-      const storeNow = sharedClock ? at : local?.now();
-      const hits: CountedHit[] = [];
-      const tokenHits: CountedHit[] = [];
-      const held: Held[] = [];
+    admit(context: RequestContext, input: AdmissionRequest): AdmissionTicket | Promise<AdmissionTicket> {
+      // A refusal is a rejected promise, as it always was; only an admission is a plain value.
       try {
-        if (rates.length > 0) {
-          const maxTokens = 'maxTokens' in request ? (request.maxTokens ?? 0) : 0;
-          const tokens = size.estimate + maxTokens;
-          for (const limit of rates) {
-            const weight = limit.kind === 'requests' ? 1 : tokens;
-            // In-process stores answer synchronously: no promise per counter on the request path.
-            const hit =
-              local !== undefined
-                ? local.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight, storeNow)
-                : await counters.hit(limit.counterKey, RATE_WINDOW_MS, limit.limit, weight);
-            const counted: CountedHit = { limit, hit, weight };
-            if (hit.unavailable) throw storeUnreachableError('rate limit', hit.retryAfterMs);
-            if (!hit.allowed) throw rateLimitError(counted, hits);
-            hits.push(counted);
-            if (limit.kind === 'tokens') tokenHits.push(counted);
-          }
+        const { caller } = context;
+        const key = caller.key;
+        if (key !== undefined) {
+          if (key.models.length > 0) checkModels(key, input.plan);
+          if (key.priority !== undefined && context.priority === undefined) context.priority = key.priority;
         }
-        if (limits.length > 0 || capped) {
-          const amount = amountToReserve(input, size);
-          const ttlMs = Math.max(0, context.deadline - at) + reservationMarginMs;
-          for (const limit of limits) {
-            const period = budgetPeriod(limit, at);
-            if (local !== undefined) {
-              // Held by handle: no reservation id to make, index and look up again at settlement.
-              const result = local.hold(period.counterKey, amount, limit.limitNanos, ttlMs, storeNow);
-              if (result.hold === undefined) throw budgetError(period, result, amount);
-              held.push({ period, reservation: result.hold });
-              continue;
-            }
-            const result = await counters.reserve(period.counterKey, amount, limit.limitNanos, ttlMs);
-            if (result.unavailable) throw storeUnreachableError('budget', 1_000);
-            if (!result.ok || result.reservationId === undefined) throw budgetError(period, result, amount);
-            held.push({ period, reservation: result.reservationId });
-          }
-        }
+        const rates = rateBook.forCaller(caller);
+        const limits: readonly BudgetLimit[] = budgetBook.forCaller(caller);
+        const request = input.request;
+        const capped = 'routing' in request && request.routing?.maxCostUsd !== undefined;
+        if (rates.length === 0 && limits.length === 0 && !capped) return OPEN_TICKET;
+        return counting.admit(context, input, rates, limits, capped);
       } catch (error) {
-        await undo(hits, held);
-        if (error instanceof GatewayError) throw error;
-        logger.error('admission store failed', { error });
-        throw new GatewayError('SERVICE_UNAVAILABLE', 'the rate-limit and budget store is unavailable', {
-          cause: error,
-        });
+        return Promise.reject(error);
       }
-      const ticket: HeldTicket = { held, tokenHits, settled: false };
-      if (hits.length > 0) ticket.headers = rateLimitHeaders(hits);
-      return ticket;
     },
 
     settle(ticket, actual) {
-      if (!isHeld(ticket) || ticket.settled) return;
-      ticket.settled = true;
-      if (ticket.held.length === 0 && ticket.tokenHits.length === 0) return;
-      if (local === undefined) {
-        track(settleHeld(ticket, actual));
-        return;
-      }
-      try {
-        settleLocal(local, ticket, actual);
-      } catch (error) {
-        logger.error('settling a budget reservation failed; it will lapse', { error });
-      }
+      counting.settle(ticket, actual);
     },
 
     async budgets() {

@@ -173,27 +173,45 @@ export function rateLimitHeaders(hits: readonly CountedHit[]): Record<string, st
       tokens = counted;
     }
   }
-  if (requests !== undefined && tokens !== undefined) {
+  return tightestHeaders(requests?.limit, requests?.hit, tokens?.limit, tokens?.hit);
+}
+
+/**
+ * The `x-ratelimit-*` headers given the tightest hit of each kind, when the caller found them
+ * itself (admission does, as it counts): no list of hits is needed.
+ */
+export function tightestHeaders(
+  requestsLimit: RateLimit | undefined,
+  requests: WindowHit | undefined,
+  tokensLimit: RateLimit | undefined,
+  tokens: WindowHit | undefined,
+): Record<string, string> {
+  if (
+    requests !== undefined &&
+    requestsLimit !== undefined &&
+    tokens !== undefined &&
+    tokensLimit !== undefined
+  ) {
     // The usual case, as one literal.
     return {
-      'x-ratelimit-limit-requests': requestsLimitText(requests.limit.limit),
-      'x-ratelimit-remaining-requests': countText(requests.hit.remaining),
-      'x-ratelimit-reset-requests': formatResetDuration(requests.hit.resetMs),
-      'x-ratelimit-limit-tokens': tokensLimitText(tokens.limit.limit),
-      'x-ratelimit-remaining-tokens': countText(tokens.hit.remaining),
-      'x-ratelimit-reset-tokens': formatResetDuration(tokens.hit.resetMs),
+      'x-ratelimit-limit-requests': requestsLimitText(requestsLimit.limit),
+      'x-ratelimit-remaining-requests': countText(requests.remaining),
+      'x-ratelimit-reset-requests': formatResetDuration(requests.resetMs),
+      'x-ratelimit-limit-tokens': tokensLimitText(tokensLimit.limit),
+      'x-ratelimit-remaining-tokens': countText(tokens.remaining),
+      'x-ratelimit-reset-tokens': formatResetDuration(tokens.resetMs),
     };
   }
   const headers: Record<string, string> = {};
-  if (requests !== undefined) {
-    headers['x-ratelimit-limit-requests'] = requestsLimitText(requests.limit.limit);
-    headers['x-ratelimit-remaining-requests'] = countText(requests.hit.remaining);
-    headers['x-ratelimit-reset-requests'] = formatResetDuration(requests.hit.resetMs);
+  if (requests !== undefined && requestsLimit !== undefined) {
+    headers['x-ratelimit-limit-requests'] = requestsLimitText(requestsLimit.limit);
+    headers['x-ratelimit-remaining-requests'] = countText(requests.remaining);
+    headers['x-ratelimit-reset-requests'] = formatResetDuration(requests.resetMs);
   }
-  if (tokens !== undefined) {
-    headers['x-ratelimit-limit-tokens'] = tokensLimitText(tokens.limit.limit);
-    headers['x-ratelimit-remaining-tokens'] = countText(tokens.hit.remaining);
-    headers['x-ratelimit-reset-tokens'] = formatResetDuration(tokens.hit.resetMs);
+  if (tokens !== undefined && tokensLimit !== undefined) {
+    headers['x-ratelimit-limit-tokens'] = tokensLimitText(tokensLimit.limit);
+    headers['x-ratelimit-remaining-tokens'] = countText(tokens.remaining);
+    headers['x-ratelimit-reset-tokens'] = formatResetDuration(tokens.resetMs);
   }
   return headers;
 }

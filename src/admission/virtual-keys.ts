@@ -124,6 +124,8 @@ interface Cached {
   /** The stored hash (hex), compared in constant time with the presented key's. */
   hash: string;
   until: number;
+  /** In `cache` under `hash` (not replaced by a later lookup, evicted or cleared since). */
+  current: boolean;
 }
 
 /** Lookups remembered at most; past this the cache starts over (it only saves store reads). */
@@ -155,16 +157,16 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     }
     if (stored === undefined) return undefined;
     const { hash: storedHash, ...key } = stored;
-    const found: Cached = { key, hash: storedHash, until: at + cacheMs };
+    const found: Cached = { key, hash: storedHash, until: at + cacheMs, current: false };
     // Only live keys are remembered, so a refusal is always decided by the store; and only under
     // their own hash, so that a cached lookup matches by being found (see `resolve`).
     const remembered =
       cacheMs > 0 && key.revokedAt === undefined && started === evictions && digestsEqual(storedHash, hash);
     if (remembered) {
-      if (cache.size >= CACHE_LIMIT || bySecret.size >= CACHE_LIMIT) {
-        cache.clear();
-        bySecret.clear();
-      }
+      if (cache.size >= CACHE_LIMIT || bySecret.size >= CACHE_LIMIT) clear();
+      const replaced = cache.get(hash);
+      if (replaced !== undefined) replaced.current = false;
+      found.current = true;
       cache.set(hash, found);
       bySecret.set(secret, found);
     } else {
@@ -173,9 +175,19 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     return found;
   }
 
+  function clear(): void {
+    for (const cached of cache.values()) cached.current = false;
+    cache.clear();
+    bySecret.clear();
+  }
+
   function evict(id: string): void {
     evictions++;
-    for (const [hash, cached] of cache) if (cached.key.id === id) cache.delete(hash);
+    for (const [hash, cached] of cache) {
+      if (cached.key.id !== id) continue;
+      cached.current = false;
+      cache.delete(hash);
+    }
     for (const [secret, cached] of bySecret) if (cached.key.id === id) bySecret.delete(secret);
   }
 
@@ -184,7 +196,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     const cached = bySecret.get(secret);
     if (cached === undefined) return undefined;
     // Its lookup was replaced (the next one remembers the secret again) or evicted since.
-    if (cache.get(cached.hash) !== cached) return undefined;
+    if (!cached.current) return undefined;
     const at = now();
     if (cached.until <= at) return undefined;
     const { key } = cached;
@@ -268,8 +280,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     evict,
     clearCache: () => {
       evictions++;
-      cache.clear();
-      bySecret.clear();
+      clear();
     },
   };
 }

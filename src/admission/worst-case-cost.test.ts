@@ -4,7 +4,7 @@ import type { ChatRequest } from '../core/chat.js';
 import { adapterFor, defaultBaseUrl } from '../providers/index.js';
 import { createRegistry } from '../registry/registry.js';
 import type { RoutePlan } from '../routing/plan.js';
-import { DEFAULT_OUTPUT_TOKENS, inputSize, planCost } from './worst-case-cost.js';
+import { createPlanCoster, DEFAULT_OUTPUT_TOKENS, inputSize, planCost } from './worst-case-cost.js';
 
 const { config } = parseConfigObject({
   providers: { p: { type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'k' } },
@@ -102,8 +102,12 @@ describe('planCost', () => {
       input * 1_000 + 300 * 1_000,
     ],
   ];
+  // One coster for every case, as admission keeps one: what it remembers of a model is right for the next plan.
+  const coster = createPlanCoster(registry);
   it.each(cases)('%s', (_name, plan, req, expected) => {
     expect(planCost(plan, req, inputSize(req), registry).worstCaseNanos).toBe(expected);
+    expect(coster.cost(plan, req, inputSize(req)).worstCaseNanos).toBe(expected);
+    expect(coster.worstCase(plan, req, inputSize(req))).toBe(expected);
   });
 
   it('a parallel plan adds its members, and a synthesising aggregator that reads every answer', () => {
@@ -120,6 +124,7 @@ describe('planCost', () => {
     const aggregator = (input + 200) * 1_000 + 100 * 2_000;
     expect(cost.worstCaseNanos).toBe(members + aggregator);
     expect(cost.promptNanos).toBe(size.estimate * (1_000 + 10_000 + 1_000));
+    expect(createPlanCoster(registry).worstCase(plan, prompt, size)).toBe(members + aggregator);
   });
 
   it('the prompt-only cost of a sequence is its cheapest step, estimated', () => {

@@ -188,6 +188,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
       costNanos: settlement.costNanos,
       inputTokens: settlement.usage.inputTokens,
       outputTokens: settlement.usage.outputTokens,
+      // The clock reading settle just took (start + latency): admission need not read it again.
+      at: settlement.record.timestamp + settlement.record.latencyMs,
     });
   }
 
@@ -263,7 +265,9 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan(planInput(request, context), currentSnapshot());
-        ticket = await admission.admit(context, { request, plan });
+        // A ticket admission could give at once is not awaited: that would cost the request a turn.
+        const admitting = admission.admit(context, { request, plan });
+        ticket = admitting instanceof Promise ? await admitting : admitting;
         prepare(context, request);
         const apiBase = request.routing?.apiBase;
         if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
@@ -314,7 +318,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan(planInput(request, context), currentSnapshot());
-        ticket = await admission.admit(context, { request, plan });
+        const admitting = admission.admit(context, { request, plan });
+        ticket = admitting instanceof Promise ? await admitting : admitting;
         prepare(context, request);
         const apiBase = request.routing?.apiBase;
         if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
@@ -360,7 +365,8 @@ export function assembleGateway(services: GatewayServices): Gateway {
       let ticket: AdmissionTicket | undefined;
       try {
         plan = router.plan({ ...request, operation: 'embeddings' }, currentSnapshot());
-        ticket = await admission.admit(context, { request, plan });
+        const admitting = admission.admit(context, { request, plan });
+        ticket = admitting instanceof Promise ? await admitting : admitting;
         const apiBase = request.routing?.apiBase;
         if (apiBase !== undefined) context.upstream = await upstreamGuard.check(apiBase, plan);
         const result = await executor.embed(request, plan, context);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterStore } from '../admission-ports.js';
-import { type CounterJournal, createMemoryCounterStore, type WindowState } from './memory-counter-store.js';
+import {
+  type CounterJournal,
+  type CounterValue,
+  createMemoryCounterStore,
+  type HeldReservation,
+  type WindowState,
+} from './memory-counter-store.js';
 
 const MINUTE = 60_000;
 
@@ -148,6 +154,63 @@ describe('memory counter store: reservations held by handle', () => {
     plain.releaseHold(plain.hold('b', 5, 100, MINUTE).hold!);
     expect(byId).toHaveLength(2);
     expect(byId[1]).toBe(`-${byId[0]!.slice(1)}`);
+  });
+
+  it('gives a held reservation an id of the same kind, made when first read and kept', () => {
+    const made: HeldReservation[] = [];
+    const journal: CounterJournal = {
+      used() {},
+      reserved() {},
+      removed() {},
+      window() {},
+      holds: { made: (r) => made.push(r), ended() {} },
+    };
+    const local = createMemoryCounterStore({ journal }).local!;
+    local.hold('b', 1, 100, MINUTE);
+    local.hold('b', 1, 100, MINUTE);
+    const byId = local.reserve('b', 1, 100, MINUTE).reservationId!;
+    const [first, second] = made;
+    const id = first!.id;
+    expect(first!.id).toBe(id);
+    expect(id).not.toBe(second!.id);
+    // One prefix per store, then the sequence: the held ones were made before the one by id.
+    expect(id.slice(0, id.lastIndexOf('-'))).toBe(byId.slice(0, byId.lastIndexOf('-')));
+    expect(id).toMatch(/-1$/);
+    expect(byId).toMatch(/-3$/);
+  });
+
+  it('tells a journal of a counter or window once while the journal has it marked pending', () => {
+    const counters: CounterValue[] = [];
+    const windows: WindowState[] = [];
+    const journal: CounterJournal = {
+      used(counter) {
+        counter.journaled = true;
+        counters.push(counter);
+      },
+      reserved() {},
+      removed() {},
+      window(window) {
+        window.journaled = true;
+        windows.push(window);
+      },
+    };
+    const local = createMemoryCounterStore({ now: () => MINUTE, journal }).local!;
+    for (let i = 0; i < 3; i++) {
+      local.settleHold(local.hold('b', 5, 100, MINUTE).hold!, 2);
+      local.hit('r', MINUTE, 10, 1);
+    }
+    expect(counters).toHaveLength(1);
+    expect(counters[0]).toMatchObject({ key: 'b', used: 6 });
+    expect(windows).toHaveLength(1);
+    expect(windows[0]).toMatchObject({ key: 'r', current: 3 });
+    // Written: the journal clears its marks, and the next change is told again.
+    counters[0]!.journaled = false;
+    windows[0]!.journaled = false;
+    local.settleHold(local.hold('b', 5, 100, MINUTE).hold!, 2);
+    local.adjust('r', MINUTE, -1, MINUTE);
+    expect(counters).toHaveLength(2);
+    expect(windows).toHaveLength(2);
+    expect(windows[1]).toMatchObject({ current: 2 });
   });
 
   it('rolls a window read from a snapshot over like any other', () => {

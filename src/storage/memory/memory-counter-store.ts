@@ -6,12 +6,14 @@
  * forgets lapsed reservations past their grace period, so an idle store holds no timers.
  *
  * A journal, when given, hears every change as it happens (the SQLite store persists through
- * it), and a snapshot seeds the state at start. Every operation is also offered synchronously
+ * it; a counter or window it marked pending is not told of again until it clears the mark), and
+ * a snapshot seeds the state at start. Every operation is also offered synchronously
  * (`local`), which is what admission uses: no promise per counter on the request path, and
  * reservations held by handle (`local.hold`), which enter no index by id: a counter threads its
  * live reservations through the reservations themselves, so holding and settling one costs a few
  * pointer writes. Reservation ids are a random per-store prefix and a sequence number — unique
- * across restarts (a persisted reservation keeps its id), and cheaper than a UUID per reservation.
+ * across restarts (a persisted reservation keeps its id), and cheaper than a UUID per reservation;
+ * a held one's is made only if it is read (most are settled before anything writes them).
  * The rate windows are memory-rate-windows.ts's.
  */
 
@@ -58,15 +60,28 @@ export interface HoldJournal {
   ended(reservation: HeldReservation): void;
 }
 
-/** Told about each change right after it is made, on the caller's stack: keep it cheap. */
+/** A counter's spend as the store keeps it: the same object for as long as the store lives. */
+export interface CounterValue {
+  readonly key: string;
+  readonly used: number;
+  /** The journal's mark, as `WindowState.journaled`: while set, a change of `used` is not told. */
+  journaled: boolean;
+}
+
+/**
+ * Told about each change right after it is made, on the caller's stack: keep it cheap. Counters
+ * and windows are handed over as the store's live objects (read their values when writing), and
+ * only while the journal has not marked them pending (`journaled`): a counter changed a thousand
+ * times between two writes is told once, if the journal marks it.
+ */
 export interface CounterJournal {
-  used(key: string, used: number): void;
+  used(counter: CounterValue): void;
   reserved(id: string, key: string, amount: number, expiresAt: number): void;
   /** The reservation is settled, released, or forgotten after its grace period. */
   removed(id: string): void;
   /**
    * The window changed. It is the store's live object (read its values when writing, not now):
-   * a window hit a thousand times between two writes is remembered once, with no copy per hit.
+   * a window hit a thousand times between two writes is told once, with no copy per hit.
    */
   window(window: WindowState): void;
   /** Reservations made by handle; without it they are told by id (`reserved`, `removed`) like the others. */
@@ -84,9 +99,10 @@ export interface MemoryCounterStoreOptions {
   onClose?: () => Promise<void>;
 }
 
-interface Counter {
+interface Counter extends CounterValue {
   key: string;
   used: number;
+  journaled: boolean;
   reserved: number;
   /** The live reservations, newest first, linked through `next` and `previous`. */
   newest: Reservation | undefined;
@@ -95,20 +111,48 @@ interface Counter {
   nextExpiry: number;
 }
 
-interface Reservation extends HeldReservation, LocalHold {
-  readonly counter: Counter;
-  /** The store that made it: a handle from another store is refused. */
-  readonly owner: object;
+/** What the reservations of one store share: who they belong to, and how their ids begin. */
+interface Owner {
+  readonly idPrefix: string;
+}
+
+/**
+ * A reservation as the store keeps it. A class, so that every reservation has one shape; its id
+ * is made when first read: one held by handle and settled before anything wrote it needs none.
+ */
+class Reservation implements HeldReservation, LocalHold {
   /** Past its expiry: no longer held in the counter, still settleable within the grace period. */
-  lapsed: boolean;
+  lapsed = false;
   /** Settled, released or forgotten. */
-  ended: boolean;
+  ended = false;
   /** In the index by id: its id was handed out (`reserve`) or read from a snapshot. */
-  indexed: boolean;
+  indexed = false;
   /** How the journal knows of it, and so how its end is told. */
-  told: 'not' | 'by-id' | 'by-handle';
-  previous: Reservation | undefined;
+  told: 'not' | 'by-id' | 'by-handle' = 'not';
+  previous: Reservation | undefined = undefined;
   next: Reservation | undefined;
+
+  constructor(
+    private givenId: string | undefined,
+    readonly counter: Counter,
+    readonly amount: number,
+    readonly expiresAt: number,
+    readonly sequence: number,
+    /** The store that made it: a handle from another store is refused. */
+    readonly owner: Owner,
+    next: Reservation | undefined,
+  ) {
+    this.next = next;
+  }
+
+  get id(): string {
+    if (this.givenId === undefined) this.givenId = this.owner.idPrefix + this.sequence.toString(36);
+    return this.givenId;
+  }
+
+  get key(): string {
+    return this.counter.key;
+  }
 }
 
 const SWEEP_EVERY_MS = 60_000;
@@ -119,13 +163,12 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
   const graceMs = options.lapseGraceMs ?? HOUR_MS;
   const journal = options.journal;
   const holdJournal = journal?.holds;
-  const owner = {};
+  const owner: Owner = { idPrefix: `r${randomBytes(9).toString('base64url')}-` };
   const counters = new Map<string, Counter>();
   // By id: the reservations whose id was handed out. Held ones are reached through their handle.
   const reservations = new Map<string, Reservation>();
   // Lapsed and not yet ended: the sweep forgets them after the grace period.
   let lapsedReservations: Reservation[] = [];
-  const idPrefix = `r${randomBytes(9).toString('base64url')}-`;
   let sequence = 0;
   const windows = createRateWindows(
     options.initial?.windows ?? [],
@@ -140,6 +183,7 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
       counter = {
         key,
         used: 0,
+        journaled: false,
         reserved: 0,
         newest: undefined,
         live: 0,
@@ -202,22 +246,7 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
   /** Holds `amount` in the counter; a new reservation's id is made from its sequence number. */
   function hold(id: string | undefined, counter: Counter, amount: number, expiresAt: number): Reservation {
     const newest = counter.newest;
-    const made = ++sequence;
-    const reservation: Reservation = {
-      id: id ?? idPrefix + made.toString(36),
-      key: counter.key,
-      amount,
-      expiresAt,
-      sequence: made,
-      counter,
-      owner,
-      lapsed: false,
-      ended: false,
-      indexed: false,
-      told: 'not',
-      previous: undefined,
-      next: newest,
-    };
+    const reservation = new Reservation(id, counter, amount, expiresAt, ++sequence, owner, newest);
     if (newest !== undefined) newest.previous = reservation;
     counter.newest = reservation;
     counter.live++;
@@ -261,7 +290,7 @@ export function createMemoryCounterStore(options: MemoryCounterStoreOptions = {}
     const { counter } = reservation;
     if (actual !== 0) {
       counter.used += actual;
-      journal?.used(counter.key, counter.used);
+      if (journal !== undefined && !counter.journaled) journal.used(counter);
     }
     return stateOf(counter);
   }

@@ -17,6 +17,11 @@ export interface WindowState {
   readonly start: number;
   readonly previous: number;
   readonly current: number;
+  /**
+   * The journal's mark: set by the journal when it is told of a change and cleared once it wrote
+   * the window. While it is set, further changes are not told: the window is pending already.
+   */
+  journaled: boolean;
 }
 
 /** A persisted window, as it is read back at start. */
@@ -40,6 +45,7 @@ interface Window {
   start: number;
   previous: number;
   current: number;
+  journaled: boolean;
   /**
    * `start + windowMs` once `start` is known to be a bucket's start: a time in [start, end) is in
    * that bucket. -Infinity until then (a window read back from a snapshot).
@@ -60,7 +66,10 @@ function bucketOf(window: Window, at: number): number {
   return at >= window.start && at < window.end ? window.start : bucketStart(at, window.windowMs);
 }
 
-/** The windows of one store, seeded from `rows`; `changed` hears of each window that changed. */
+/**
+ * The windows of one store, seeded from `rows`; `changed` hears of a window that changed, unless
+ * it is marked `journaled` (pending with the journal already).
+ */
 export function createRateWindows(
   rows: readonly WindowRow[],
   changed: ((window: WindowState) => void) | undefined,
@@ -83,7 +92,7 @@ export function createRateWindows(
       otherWindows.set(`${window.windowMs}\u0000${window.key}`, window);
   };
   for (const { key, windowMs, start, previous, current } of rows) {
-    addWindow({ key, windowMs, start, previous, current, end: Number.NEGATIVE_INFINITY });
+    addWindow({ key, windowMs, start, previous, current, journaled: false, end: Number.NEGATIVE_INFINITY });
   }
 
   return {
@@ -92,7 +101,15 @@ export function createRateWindows(
       let start: number;
       if (window === undefined) {
         start = bucketStart(at, windowMs);
-        window = { key, windowMs, start, previous: 0, current: 0, end: endOf(start, windowMs) };
+        window = {
+          key,
+          windowMs,
+          start,
+          previous: 0,
+          current: 0,
+          journaled: false,
+          end: endOf(start, windowMs),
+        };
         addWindow(window);
       } else if (at >= window.start && at < window.end) {
         start = window.start;
@@ -108,7 +125,7 @@ export function createRateWindows(
       const decision = decideHit(window.previous, window.current, at, windowMs, limit, weight, start);
       if (decision.allowed && weight !== 0) {
         window.current += weight;
-        changed?.(window);
+        if (changed !== undefined && !window.journaled) changed(window);
       }
       return decision;
     },
@@ -131,7 +148,7 @@ export function createRateWindows(
       } else {
         return;
       }
-      changed?.(window);
+      if (changed !== undefined && !window.journaled) changed(window);
     },
 
     clear() {

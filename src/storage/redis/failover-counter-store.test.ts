@@ -333,7 +333,7 @@ describe.skipIf(skip)('failover counter store', () => {
       keys: createMemoryKeyStore(),
       logger,
     });
-    const admit = () =>
+    const admit = async () =>
       admission.admit(
         createRequestContext({
           endpoint: 'chat.completions',

@@ -18,6 +18,7 @@ import type { CounterStore } from '../admission-ports.js';
 import {
   type CounterJournal,
   type CounterSnapshot,
+  type CounterValue,
   createMemoryCounterStore,
   type HeldReservation,
   type WindowState,
@@ -146,28 +147,30 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
 
   // Pending changes, newest value per row: a counter or window changed a thousand times between
   // two flushes is written once, and a reservation made and settled between them not at all.
-  let used = new Map<string, number>();
+  // Counters and windows are the memory store's live objects, marked `journaled` while listed
+  // here (so each is listed once); their values are read when the batch is written.
+  let used: CounterValue[] = [];
   let added = new Map<string, [key: string, amount: number, expiresAt: number]>();
   let removed = new Set<string>();
-  // The memory store's own held reservations, in the order made, and window objects: their
-  // values are read when the batch is written. A held reservation that ended by then is skipped;
-  // `heldEnded` of them are kept here only until the list is next compacted.
+  // The memory store's own held reservations, in the order made: read when the batch is written
+  // too. A held reservation that ended by then is skipped; `heldEnded` of them are kept here only
+  // until the list is next compacted.
   let held: HeldReservation[] = [];
   let heldEnded = 0;
   // Sequence of the newest held reservation in the last batch written. One no newer that ends now
   // was live when that batch was taken, so it has a row to delete; a newer one has none.
   let writtenThrough = 0;
-  let windows = new Set<WindowState>();
+  let windows: WindowState[] = [];
 
   const write = db.transaction(
     (
-      pendingUsed: Map<string, number>,
+      pendingUsed: readonly CounterValue[],
       pendingAdded: Map<string, [string, number, number]>,
       pendingHeld: readonly HeldReservation[],
       pendingRemoved: Set<string>,
-      pendingWindows: ReadonlySet<WindowState>,
+      pendingWindows: readonly WindowState[],
     ) => {
-      for (const [key, value] of pendingUsed) upsertUsed.run(key, value);
+      for (const counter of pendingUsed) upsertUsed.run(counter.key, counter.used);
       const rows: (string | number)[] = [];
       for (const [id, [key, amount, expiresAt]] of pendingAdded) rows.push(id, key, amount, expiresAt);
       for (const r of pendingHeld) if (!r.ended) rows.push(r.id, r.key, r.amount, r.expiresAt);
@@ -181,14 +184,17 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
     flushMs,
     onError,
     take() {
-      if (used.size + added.size + held.length + removed.size + windows.size === 0) return undefined;
+      if (used.length + added.size + held.length + removed.size + windows.length === 0) return undefined;
       const batch = [used, added, held, removed, windows] as const;
-      used = new Map();
+      // Written right after they are taken (on the same step): a change from now on is told again.
+      for (const counter of used) counter.journaled = false;
+      for (const window of windows) window.journaled = false;
+      used = [];
       added = new Map();
       held = [];
       heldEnded = 0;
       removed = new Set();
-      windows = new Set();
+      windows = [];
       return batch;
     },
     write(batch) {
@@ -197,19 +203,31 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
       if (newest !== undefined) writtenThrough = newest.sequence;
     },
     restore([pendingUsed, pendingAdded, pendingHeld, pendingRemoved, pendingWindows]) {
-      for (const [key, value] of pendingUsed) if (!used.has(key)) used.set(key, value);
+      for (const counter of pendingUsed) noteUsed(counter);
       for (const [id, row] of pendingAdded) if (!removed.has(id)) added.set(id, row);
       // Older than any made since: back in front, in order.
       held = [...pendingHeld.filter((reservation) => !reservation.ended), ...held];
       for (const id of pendingRemoved) removed.add(id);
-      for (const window of pendingWindows) windows.add(window);
+      for (const window of pendingWindows) noteWindow(window);
     },
   });
   const schedule = flusher.schedule;
 
+  function noteUsed(counter: CounterValue): void {
+    if (counter.journaled) return;
+    counter.journaled = true;
+    used.push(counter);
+  }
+
+  function noteWindow(window: WindowState): void {
+    if (window.journaled) return;
+    window.journaled = true;
+    windows.push(window);
+  }
+
   const journal: CounterJournal = {
-    used(key, value) {
-      used.set(key, value);
+    used(counter) {
+      noteUsed(counter);
       schedule();
     },
     reserved(id, key, amount, expiresAt) {
@@ -226,8 +244,11 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
           removed.add(reservation.id);
           schedule();
         } else if (++heldEnded > 64 && heldEnded * 2 > held.length) {
-          // Most of the list has ended: let go of them now rather than at the next write.
-          held = held.filter((pending) => !pending.ended);
+          // Most of the list has ended: let go of them now rather than at the next write, in
+          // place (no batch holds this list: one taken is written on the step it is taken).
+          let kept = 0;
+          for (const pending of held) if (!pending.ended) held[kept++] = pending;
+          held.length = kept;
           heldEnded = 0;
         }
       },
@@ -237,7 +258,7 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
       schedule();
     },
     window(window) {
-      windows.add(window);
+      noteWindow(window);
       schedule();
     },
   };
