@@ -66,6 +66,20 @@ export interface DeploymentStats {
   usage(id: string, now?: number): { rpm: number; rpd: number; tpm: number; tpd: number };
 }
 
+/** Share of the tightest of `limits` left at `now`, counting one more request of `tokens`. */
+function quotaLeft(limits: DeploymentLimits, e: Entry | undefined, tokens: number, now: number): number {
+  let left = 1;
+  const check = (limit: number | undefined, used: number, adding: number) => {
+    if (limit === undefined) return;
+    left = Math.min(left, Math.max(0, (limit - used - adding) / limit));
+  };
+  check(limits.rpm, e ? e.requestsMinute.value(now) : 0, 1);
+  check(limits.rpd, e ? e.requestsDay.value(now) : 0, 1);
+  check(limits.tpm, e ? e.tokensMinute.value(now) : 0, tokens);
+  check(limits.tpd, e ? e.tokensDay.value(now) : 0, tokens);
+  return left;
+}
+
 export function createDeploymentStats(clock: () => number = Date.now): DeploymentStats {
   const entries = new Map<string, Entry>();
   const entry = (id: string): Entry => {
@@ -119,19 +133,18 @@ export function createDeploymentStats(clock: () => number = Date.now): Deploymen
       e.tokensMinute.add(now, tokens);
       e.tokensDay.add(now, tokens);
     },
-    headroom(deployment, tokens = 0, now = clock()) {
+    headroom(deployment, tokens = 0, now?: number) {
       const limits: DeploymentLimits = deployment.limits;
-      const e = entries.get(deployment.id);
-      let left = 1;
-      const check = (limit: number | undefined, used: number, adding: number) => {
-        if (limit === undefined) return;
-        left = Math.min(left, Math.max(0, (limit - used - adding) / limit));
-      };
-      check(limits.rpm, e ? e.requestsMinute.value(now) : 0, 1);
-      check(limits.rpd, e ? e.requestsDay.value(now) : 0, 1);
-      check(limits.tpm, e ? e.tokensMinute.value(now) : 0, tokens);
-      check(limits.tpd, e ? e.tokensDay.value(now) : 0, tokens);
-      return left;
+      // Most deployments have no quota: nothing to look up or roll for them.
+      if (
+        limits.rpm === undefined &&
+        limits.rpd === undefined &&
+        limits.tpm === undefined &&
+        limits.tpd === undefined
+      ) {
+        return 1;
+      }
+      return quotaLeft(limits, entries.get(deployment.id), tokens, now ?? clock());
     },
     usage(id, now = clock()) {
       const e = entries.get(id);

@@ -31,7 +31,7 @@ import { acceptsUpstreamOverride, type UpstreamOverride } from '../security/upst
 import { runCascade, type StepAnswer, type StepRunner } from './cascade.js';
 import type { CircuitBreakers, Permit } from './circuit-breaker.js';
 import { needsClassifier, resolveClassifier } from './classifier-call.js';
-import { scoreConfidence } from './confidence/index.js';
+import { confidenceScore } from './confidence/index.js';
 import type { DeploymentStats } from './deployment-stats.js';
 import { runEnsemble } from './ensemble.js';
 import type { LoadBalancer } from './load-balancer.js';
@@ -146,6 +146,12 @@ const SELF_TIMED: AbortSignal = new AbortController().signal;
 /** A run's default `exclude`: one shared empty set, not a new one per request. */
 const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
 
+/** What `selectNow` says when every eligible deployment is at its concurrency limit. */
+const BUSY = Symbol('busy');
+
+/** The passes of a run: untried deployments in plan order first, then the failed ones again. */
+const PASSES = [false, true] as const;
+
 /**
  * One attempt's work, given its deployment and an abort signal bounded by the per-try timeout
  * ({@link SELF_TIMED} in a self-timed run).
@@ -191,6 +197,12 @@ function costOf(usage: Usage | undefined, prices: Prices): number {
   return computeCostNanosCompiled(usage, compiled);
 }
 
+/** A chat answer's JSON, decoded by the deployment's adapter, as an attempt's result. */
+function chatAnswer(json: unknown, deployment: Deployment): { value: ChatResult; usage?: Usage } {
+  const result = deployment.adapter.parseChatResponse(json, deployment.target);
+  return { value: result, usage: result.usage };
+}
+
 /** Whether an error says something about the deployment's health (a client's 400 does not). */
 function countsAgainstDeployment(error: GatewayError): boolean {
   return error.retryable || error.status >= 500;
@@ -200,8 +212,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const { registry, client, balancer, breakers, stats, queues, budget } = options;
   const now = options.now ?? Date.now;
 
-  function finishAttempt(outcome: AttemptOutcome, permit: Permit): void {
-    outcome.latencyMs = now() - outcome.startedAt;
+  /** `at`: when the attempt ended, when the caller has just read the clock. */
+  function finishAttempt(outcome: AttemptOutcome, permit: Permit, at = now()): void {
+    outcome.latencyMs = at - outcome.startedAt;
     stats.end(outcome.deployment.id);
     queues.notify(outcome.model.name);
     const breaker = breakers.get(outcome.deployment.id);
@@ -219,64 +232,73 @@ export function createExecutor(options: ExecutorOptions): Executor {
     options.onAttempt?.(outcome);
   }
 
+  /** Records that `deployment` was passed over for this request, once, and why. */
+  function skip(context: ExecutionContext, deployment: string, reason: string): void {
+    // Made at the first skip: most requests pass over nothing.
+    context.trace.skipped ??= [];
+    const skipped = context.trace.skipped;
+    if (!skipped.some((s) => s.deployment === deployment)) skipped.push({ deployment, reason });
+  }
+
   /**
    * Picks the next deployment for `model` among those not in `exclude`, never the one in
-   * `avoid` while another exists. Waits in the model's queue when every eligible deployment is
-   * at its concurrency limit.
+   * `avoid` while another exists; {@link BUSY} when every eligible deployment is at its
+   * concurrency limit (then `select` waits in the model's queue). Synchronous: a request that
+   * need not wait takes no promise for it.
    */
+  function selectNow(
+    model: ModelEntry,
+    exclude: ReadonlySet<string>,
+    avoid: string | undefined,
+    context: ExecutionContext,
+    queuedMs: number,
+  ): Selection | undefined | typeof BUSY {
+    const open: Deployment[] = [];
+    let busy = false;
+    for (const deployment of model.deployments) {
+      if (deployment.weight <= 0) continue;
+      if (exclude.has(deployment.id)) continue;
+      if (context.upstream && !acceptsUpstreamOverride(deployment)) {
+        skip(context, deployment.id, 'does not take a request-supplied api_base');
+        continue;
+      }
+      if (breakers.get(deployment.id).state === 'open') {
+        skip(context, deployment.id, 'circuit open');
+        continue;
+      }
+      if (stats.headroom(deployment, context.expectedTokens ?? 0) <= 0) {
+        skip(context, deployment.id, 'quota exhausted');
+        continue;
+      }
+      const limit = deployment.limits.maxConcurrency;
+      if (limit !== undefined && stats.inFlight(deployment.id) >= limit) {
+        busy = true;
+        continue;
+      }
+      open.push(deployment);
+    }
+    const preferred = open.length > 1 && avoid !== undefined ? open.filter((d) => d.id !== avoid) : open;
+    while (preferred.length > 0) {
+      const deployment = balancer.pick(model.name, preferred, context.expectedTokens ?? 0);
+      const timeoutMs = Math.min(deployment.timeoutMs, Math.max(1, context.deadline - now()));
+      const permit = breakers.get(deployment.id).tryAcquire(timeoutMs);
+      if (permit) return { model, deployment, permit, queuedMs };
+      // Half-open and its probe slots are taken: treat as unavailable for this request.
+      preferred.splice(preferred.indexOf(deployment), 1);
+      skip(context, deployment.id, 'circuit half-open, probes in flight');
+    }
+    return busy ? BUSY : undefined;
+  }
+
+  /** `selectNow`, waiting in the model's queue while every eligible deployment is busy. */
   async function select(
     model: ModelEntry,
     exclude: ReadonlySet<string>,
     avoid: string | undefined,
     context: ExecutionContext,
   ): Promise<Selection | undefined> {
-    context.trace.skipped ??= [];
-    const skipped = context.trace.skipped;
     let queuedMs = 0;
     for (;;) {
-      const open: Deployment[] = [];
-      let busy = false;
-      for (const deployment of model.deployments) {
-        if (deployment.weight <= 0) continue;
-        if (exclude.has(deployment.id)) continue;
-        if (context.upstream && !acceptsUpstreamOverride(deployment)) {
-          if (!skipped.some((s) => s.deployment === deployment.id)) {
-            skipped.push({ deployment: deployment.id, reason: 'does not take a request-supplied api_base' });
-          }
-          continue;
-        }
-        if (breakers.get(deployment.id).state === 'open') {
-          if (!skipped.some((s) => s.deployment === deployment.id)) {
-            skipped.push({ deployment: deployment.id, reason: 'circuit open' });
-          }
-          continue;
-        }
-        if (stats.headroom(deployment, context.expectedTokens ?? 0) <= 0) {
-          if (!skipped.some((s) => s.deployment === deployment.id)) {
-            skipped.push({ deployment: deployment.id, reason: 'quota exhausted' });
-          }
-          continue;
-        }
-        const limit = deployment.limits.maxConcurrency;
-        if (limit !== undefined && stats.inFlight(deployment.id) >= limit) {
-          busy = true;
-          continue;
-        }
-        open.push(deployment);
-      }
-      const preferred = open.length > 1 && avoid !== undefined ? open.filter((d) => d.id !== avoid) : open;
-      while (preferred.length > 0) {
-        const deployment = balancer.pick(model.name, preferred, context.expectedTokens ?? 0);
-        const timeoutMs = Math.min(deployment.timeoutMs, Math.max(1, context.deadline - now()));
-        const permit = breakers.get(deployment.id).tryAcquire(timeoutMs);
-        if (permit) return { model, deployment, permit, queuedMs };
-        // Half-open and its probe slots are taken: treat as unavailable for this request.
-        preferred.splice(preferred.indexOf(deployment), 1);
-        if (!skipped.some((s) => s.deployment === deployment.id)) {
-          skipped.push({ deployment: deployment.id, reason: 'circuit half-open, probes in flight' });
-        }
-      }
-      if (!busy) return undefined;
       const remaining = context.deadline - now();
       if (remaining <= 0) throw new GatewayError('TIMEOUT', 'the request deadline passed while queued');
       queuedMs += await queues.wait(
@@ -285,6 +307,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
         Math.min(options.queueTimeoutMs, remaining),
         context.signal,
       );
+      const selection = selectNow(model, exclude, avoid, context, queuedMs);
+      if (selection !== BUSY) return selection;
     }
   }
 
@@ -321,6 +345,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
    * `selfTimed`: the attempt ends itself after `permit.timeoutMs ?? deployment.timeoutMs` (a
    * buffered exchange with a timer of its own) and watches the client itself, so it is handed
    * {@link SELF_TIMED}; any other attempt gets a controller fed by the client's signal and a timer.
+   * `accept` sees the value the run resolves with, once its attempt is finished (a promise less
+   * than a `.then` on the run).
    */
   async function run<T>(
     plan: RoutePlan,
@@ -328,14 +354,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     attempt: AttemptFn<T>,
     exclude: ReadonlySet<string> = NOTHING_EXCLUDED,
     selfTimed = false,
+    accept?: (value: T) => void,
   ): Promise<T> {
     const steps = plan.kind === 'sequence' ? plan.attempts : plan.members;
-    const models: ModelEntry[] = [];
-    for (const step of steps) {
-      const model = registry.get(step.model);
-      if (model !== undefined) models.push(model);
-    }
-    const tried = new Set<string>(exclude);
+    const tried = exclude.size === 0 ? new Set<string>() : new Set<string>(exclude);
     // Deployments not worth going back to in the second pass (their error will not pass); made
     // at the first such error, as most requests never fail.
     let spent: Set<string> | undefined;
@@ -347,8 +369,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
     budget.enter();
     try {
       // Untried deployments in plan order first; then the failed ones again.
-      for (const allowTried of [false, true]) {
-        for (const model of models) {
+      for (const allowTried of PASSES) {
+        for (const step of steps) {
+          // Looked up as it is reached: most runs end at their first model.
+          const model = registry.get(step.model);
+          if (model === undefined) continue;
           for (;;) {
             // Counted per run: a hedge shares the trace but starts its own sequence.
             const isRetry = made > 0;
@@ -359,12 +384,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
                 throw exhausted(context, lastError, note);
               }
             }
-            const selection = await select(
-              model,
-              allowTried ? (spent ?? exclude) : tried,
-              lastDeployment,
-              context,
-            );
+            const excluded = allowTried ? (spent ?? exclude) : tried;
+            const picked = selectNow(model, excluded, lastDeployment, context, 0);
+            const selection =
+              picked === BUSY ? await select(model, excluded, lastDeployment, context) : picked;
             if (!selection) break;
             const sameAgain = selection.deployment.id === lastDeployment;
             let holdsRetry = false;
@@ -397,11 +420,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
             const { model: chosen, deployment, permit, queuedMs } = selection;
             tried.add(deployment.id);
             made++;
+            // One reading of the clock for the attempt's start and its statistics.
+            const startedAt = now();
             const outcome: AttemptOutcome = {
               model: chosen,
               deployment,
               status: 'ok',
-              startedAt: now(),
+              startedAt,
               latencyMs: 0,
             };
             // By assignment: spreads of conditional literals cost V8 a copy per attempt.
@@ -410,20 +435,23 @@ export function createExecutor(options: ExecutorOptions): Executor {
             context.trace.attempts.push(outcome);
             context.trace.model = chosen;
             context.trace.deployment = deployment;
-            stats.begin(deployment.id);
-            if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens);
+            stats.begin(deployment.id, startedAt);
+            if (context.expectedTokens) stats.addTokens(deployment.id, context.expectedTokens, startedAt);
             const timeoutMs = permit.timeoutMs ?? deployment.timeoutMs;
             const bounded = selfTimed ? undefined : boundedSignal(context.signal, timeoutMs);
             const signal = bounded === undefined ? SELF_TIMED : bounded.signal;
             let keepOpen = false;
+            let answered: { value: T } | undefined;
+            let endedAt: number | undefined;
             try {
               const result = await attempt(chosen, deployment, signal, outcome, permit);
               if (result.usage) outcome.usage = result.usage;
               keepOpen = result.keepOpen === true;
-              if (!keepOpen && !outcome.overridden) {
-                stats.observeLatency(deployment.id, now() - outcome.startedAt);
+              if (!keepOpen) {
+                endedAt = now();
+                if (!outcome.overridden) stats.observeLatency(deployment.id, endedAt - startedAt, endedAt);
               }
-              return result.value;
+              answered = result;
             } catch (error) {
               if (context.signal.aborted) {
                 outcome.status = 'cancelled';
@@ -449,7 +477,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
               bounded?.dispose();
               if (holdsRetry) budget.release();
               // A committed stream finishes its attempt when the stream ends, not here.
-              if (!keepOpen) finishAttempt(outcome, permit);
+              if (!keepOpen) finishAttempt(outcome, permit, endedAt ?? now());
+            }
+            if (answered !== undefined) {
+              // After the attempt is finished, as a caller's `.then` on the run would see it.
+              accept?.(answered.value);
+              return answered.value;
             }
           }
         }
@@ -589,9 +622,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
       }
       // A copy only when it must differ: the canonical request is not changed downstream.
       const body = request.stream === true ? { ...request, stream: false } : request;
-      // Self-timed (see run): the exchange ends itself after the attempt's time limit.
-      const attempt: AttemptFn<ChatResult> = async (_model, deployment, signal, _outcome, permit) => {
-        const answer = await exchangeJson(
+      // Self-timed (see run): the exchange ends itself after the attempt's time limit, and its
+      // answer is decoded as it ends (one promise for the whole attempt).
+      const attempt: AttemptFn<ChatResult> = (_model, deployment, signal, _outcome, permit) =>
+        exchangeJson(
           client,
           deployment,
           deployment.adapter.buildChatRequest(body, upstreamTarget(deployment, context.upstream)),
@@ -599,19 +633,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
           signal === SELF_TIMED ? (context.cancel ?? context.signal) : signal,
           permit.timeoutMs ?? deployment.timeoutMs,
           context.upstream,
+          chatAnswer,
         );
-        const result = deployment.adapter.parseChatResponse(answer, deployment.target);
-        return { value: result, usage: result.usage };
-      };
       if (plan.kind === 'parallel')
         return runEnsemble(request, plan, context, stepRunner(request, plan, context));
       if (plan.escalate) return runCascade(request, plan, context, stepRunner(request, plan, context));
-      const answer =
-        plan.hedgeAfterMs !== undefined
-          ? hedged(plan, context, plan.hedgeAfterMs, attempt)
-          : run(plan, context, attempt, undefined, true);
-      return answer.then((result) => {
-        context.trace.confidence = scoreConfidence({ request, result }).score;
+      const scored = (result: ChatResult) => {
+        context.trace.confidence = confidenceScore({ request, result });
+      };
+      if (plan.hedgeAfterMs === undefined) return run(plan, context, attempt, undefined, true, scored);
+      return hedged(plan, context, plan.hedgeAfterMs, attempt).then((result) => {
+        scored(result);
         return result;
       });
     },

@@ -23,8 +23,9 @@ import type { UpstreamOverride } from '../security/upstream-guard.js';
 import { type PartProducer, PartStream } from './part-stream.js';
 import { isAbort, transportError } from './transport-error.js';
 import {
-  type BufferedResponse,
+  type AnswerReader,
   MAX_ERROR_ANSWER_BYTES,
+  parseRawHeaders,
   type SendOptions,
   type UpstreamClient,
 } from './upstream-client.js';
@@ -118,19 +119,20 @@ function statusError(
 }
 
 /**
- * A non-streamed call: sends the request and reads the whole answer as JSON in one exchange
- * (no response stream), with the same errors as `sendUpstream` + `readJson`. It ends itself
- * with a TimeoutError after `timeoutMs`, as a per-attempt controller would.
+ * A non-streamed call: sends the request, reads the whole answer as JSON and hands it to `decode`
+ * in one exchange (no response stream, and no promise between the answer and its decoding), with
+ * the same errors as `sendUpstream` + `readJson`; what `decode` throws, the call rejects with. It
+ * ends itself with a TimeoutError after `timeoutMs`, as a per-attempt controller would.
  */
-export async function exchangeJson(
+export function exchangeJson<T>(
   client: UpstreamClient,
   deployment: Deployment,
   httpRequest: HttpRequest,
   watched: AbortSignal | Cancellation,
   timeoutMs: number,
-  override?: UpstreamOverride,
-): Promise<unknown> {
-  let response: BufferedResponse;
+  override: UpstreamOverride | undefined,
+  decode: (json: unknown, deployment: Deployment) => T,
+): Promise<T> {
   const isSignal = watched instanceof AbortSignal;
   // One literal of one shape: spreading a conditional `{}` costs V8 a copy per call.
   const options: SendOptions = {
@@ -141,21 +143,36 @@ export async function exchangeJson(
     bodyTimeoutMs: deployment.timeoutMs,
     pinnedAddresses: override?.addresses,
   };
-  try {
-    response = await client.exchange(httpRequest, options);
-  } catch (error) {
-    throw isAbort(error) ? error : transportError(error, deployment.provider);
+  return client.exchange(httpRequest, options, new JsonAnswer(deployment, decode));
+}
+
+/** A JSON answer of `deployment`, decoded as it ends; an error status is the adapter's classified error. */
+class JsonAnswer<T> implements AnswerReader<T> {
+  readonly #deployment: Deployment;
+  readonly #decode: (json: unknown, deployment: Deployment) => T;
+
+  constructor(deployment: Deployment, decode: (json: unknown, deployment: Deployment) => T) {
+    this.#deployment = deployment;
+    this.#decode = decode;
   }
-  if (response.statusCode >= 300) {
-    const length = Math.min(response.body.length, MAX_ERROR_ANSWER_BYTES);
-    throw statusError(
-      deployment,
-      response.statusCode,
-      response.headers,
-      response.body.toString('utf8', 0, length),
-    );
+
+  answer(statusCode: number, rawHeaders: readonly Buffer[], body: Buffer): T {
+    const deployment = this.#deployment;
+    if (statusCode >= 300) {
+      const length = Math.min(body.length, MAX_ERROR_ANSWER_BYTES);
+      throw statusError(
+        deployment,
+        statusCode,
+        parseRawHeaders(rawHeaders),
+        body.toString('utf8', 0, length),
+      );
+    }
+    return this.#decode(parseJsonBody(deployment, body.toString('utf8')), deployment);
   }
-  return parseJsonBody(deployment, response.body.toString('utf8'));
+
+  failure(error: unknown): unknown {
+    return isAbort(error) ? error : transportError(error, this.#deployment.provider);
+  }
 }
 
 /** What ends a streamed exchange from this side, besides its consumer leaving. */

@@ -8,13 +8,14 @@
  * Host header and TLS SNI), never asking DNS again, so a rebinding answer cannot redirect it.
  * A non-streamed call (`exchange`) gathers the answer into one buffer through a small dispatch
  * handler: no response stream, async resource or second promise per call, as `request` +
- * `body.text()` would cost.
+ * `body.text()` would cost; a reader given to it turns the answer into its result as it ends,
+ * so decoding takes no promise of its own either.
  */
 
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { Pool } from 'undici';
+import { Pool, util } from 'undici';
 import type { Cancellation } from '../core/cancellation.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpRequest } from '../providers/spec.js';
@@ -58,6 +59,8 @@ export interface UpstreamClient {
   dispatch(request: HttpRequest, options: SendOptions, handler: Dispatcher.DispatchHandler): void;
   /** Sends the request and resolves with the whole answer (for non-streamed calls). */
   exchange(request: HttpRequest, options: SendOptions): Promise<BufferedResponse>;
+  /** The same, resolving with what `reader` makes of the answer (or rejecting with what it makes of a failure). */
+  exchange<T>(request: HttpRequest, options: SendOptions, reader: AnswerReader<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -140,9 +143,13 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     return pinned === undefined ? poolFor(request.origin) : pinnedPoolFor(request.origin, pinned);
   };
   return {
-    exchange(request, sendOptions) {
-      return exchange(poolOf(request, sendOptions), request, sendOptions);
-    },
+    exchange: (<T>(request: HttpRequest, sendOptions: SendOptions, reader?: AnswerReader<T>) =>
+      exchange(
+        poolOf(request, sendOptions),
+        request,
+        sendOptions,
+        reader ?? (AS_IS as AnswerReader<unknown> as AnswerReader<T>),
+      )) as UpstreamClient['exchange'],
     send(request, sendOptions) {
       const pool = poolOf(request, sendOptions);
       return pool.request({
@@ -178,87 +185,175 @@ function dispatchOptions(request: HttpRequest, options: SendOptions): Dispatcher
   };
 }
 
-/**
- * One request whose answer is gathered into a buffer. The signal (or `cancel`) aborts it at any
- * point (before it reaches a connection too); `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`,
- * and `timeoutMs` the whole of it: one timer, where a controller per call would cost several.
- */
-function exchange(pool: Pool, request: HttpRequest, options: SendOptions): Promise<BufferedResponse> {
-  return new Promise<BufferedResponse>((resolve, reject) => {
+/** What a buffered exchange makes of the answer it gathered, and of a failure before it was whole. */
+export interface AnswerReader<T> {
+  /**
+   * The whole answer: what the exchange resolves with (what this throws, it rejects with), made
+   * as the answer ends, with no promise of its own. `rawHeaders` are undici's name/value buffers,
+   * for {@link parseRawHeaders} when the reader needs them (a 2xx answer's seldom are).
+   */
+  answer(statusCode: number, rawHeaders: readonly Buffer[], body: Buffer): T;
+  /** What the exchange rejects with when it fails before the answer is whole (transport, abort, time limit). */
+  failure(error: unknown): unknown;
+}
+
+/** The headers of an answer as an object, as undici would hand them to a handler. */
+export function parseRawHeaders(rawHeaders: readonly Buffer[]): IncomingHttpHeaders {
+  return util.parseHeaders(rawHeaders as Buffer[]) as IncomingHttpHeaders;
+}
+
+/** The answer as it came, and the failure as it came: what `exchange` does without a reader. */
+const AS_IS: AnswerReader<BufferedResponse> = {
+  answer: (statusCode, rawHeaders, body) => ({ statusCode, headers: parseRawHeaders(rawHeaders), body }),
+  failure: (error) => error,
+};
+
+const NO_RAW_HEADERS: readonly Buffer[] = Object.freeze([]);
+const EMPTY_BODY = Buffer.alloc(0);
+
+function exchange<T>(
+  pool: Pool,
+  request: HttpRequest,
+  options: SendOptions,
+  reader: AnswerReader<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const { signal, cancel } = options;
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(reader.failure(signal.reason));
       return;
     }
     if (cancel?.aborted) {
-      reject(cancel.reason);
+      reject(reader.failure(cancel.reason));
       return;
     }
-    let controller: Dispatcher.DispatchController | undefined;
-    let statusCode = 0;
-    let headers: IncomingHttpHeaders = {};
-    let first: Buffer | undefined;
-    let rest: Buffer[] | undefined;
-    let size = 0;
-    const maxBody = options.maxBodyBytes ?? MAX_ANSWER_BYTES;
-    /** Why the exchange was ended from this side before it reached a connection, if it was. */
-    let ended: unknown;
-    const end = (reason: unknown) => {
-      ended ??= reason;
-      controller?.abort(reason as Error);
-    };
-    const onAbort = () => end(signal?.aborted ? signal.reason : cancel?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    cancel?.watch(onAbort);
-    const timer =
+    pool.dispatch(dispatchOptions(request, options), new BufferedExchange(reader, options, resolve, reject));
+  });
+}
+
+/**
+ * One request whose answer is gathered into a buffer and handed to its reader as it ends. The
+ * signal (or `cancel`) aborts it at any point (before it reaches a connection too);
+ * `headersTimeoutMs` and `bodyTimeoutMs` bound it as in `send`, and `timeoutMs` the whole of it:
+ * one timer, where a controller per call would cost several.
+ *
+ * It is undici's handler in the form undici's own `request()` uses (`onConnect`, `onHeaders`, …,
+ * typed as deprecated): the newer form is wrapped per request in two more objects and has every
+ * answer's headers turned into an object, which a 2xx answer read as JSON never looks at.
+ */
+class BufferedExchange<T> implements Dispatcher.DispatchHandler {
+  readonly #reader: AnswerReader<T>;
+  readonly #resolve: (value: T) => void;
+  readonly #reject: (reason: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #cancel: Cancellation | undefined;
+  readonly #maxBody: number;
+  readonly #onAbort: (() => void) | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  /** undici's abort for the request, once it reached a connection. */
+  #abort: ((reason: Error) => void) | undefined = undefined;
+  /** Why the exchange was ended from this side, if it was: the first reason wins. */
+  #ended: unknown = undefined;
+  #statusCode = 0;
+  #rawHeaders: readonly Buffer[] = NO_RAW_HEADERS;
+  #first: Buffer | undefined = undefined;
+  #rest: Buffer[] | undefined = undefined;
+  #size = 0;
+
+  constructor(
+    reader: AnswerReader<T>,
+    options: SendOptions,
+    resolve: (value: T) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.#reader = reader;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    const { signal, cancel } = options;
+    this.#signal = signal;
+    this.#cancel = cancel;
+    this.#maxBody = options.maxBodyBytes ?? MAX_ANSWER_BYTES;
+    if (signal !== undefined || cancel !== undefined) {
+      const onAbort = () => this.#end(signal?.aborted ? signal.reason : cancel?.reason);
+      this.#onAbort = onAbort;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      cancel?.watch(onAbort);
+    }
+    this.#timer =
       options.timeoutMs === undefined
         ? undefined
-        : setTimeout(() => end(new DOMException('the attempt timed out', 'TimeoutError')), options.timeoutMs);
-    const settle = () => {
-      signal?.removeEventListener('abort', onAbort);
-      cancel?.unwatch(onAbort);
-      if (timer !== undefined) clearTimeout(timer);
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(started) {
-        controller = started;
-        if (ended !== undefined) started.abort(ended as Error);
-      },
-      onResponseStart(_controller, status, responseHeaders) {
-        // 1xx answers are interim: the final status and headers follow.
-        if (status < 200) return;
-        statusCode = status;
-        headers = responseHeaders;
-      },
-      onResponseData(_controller, chunk) {
-        size += chunk.length;
-        if (statusCode >= 300 && size > MAX_ERROR_ANSWER_BYTES) return; // read on, keep the start
-        if (size > maxBody) {
-          end(
-            new GatewayError(
-              'INVALID_RESPONSE',
-              `the upstream's answer passed ${maxBody} bytes; it was cut off`,
-              {
-                details: { limit_bytes: maxBody },
-              },
-            ),
+        : setTimeout(
+            () => this.#end(new DOMException('the attempt timed out', 'TimeoutError')),
+            options.timeoutMs,
           );
-          return;
-        }
-        if (first === undefined) first = chunk;
-        else if (rest === undefined) rest = [first, chunk];
-        else rest.push(chunk);
-      },
-      onResponseEnd() {
-        settle();
-        const body = rest !== undefined ? Buffer.concat(rest) : (first ?? Buffer.alloc(0));
-        resolve({ statusCode, headers, body });
-      },
-      onResponseError(_controller, error) {
-        settle();
-        reject(error);
-      },
-    };
-    pool.dispatch(dispatchOptions(request, options), handler);
-  });
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    this.#abort = abort;
+    if (this.#ended !== undefined) abort(this.#ended as Error);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx answers are interim: the final status and headers follow.
+    if (statusCode >= 200) {
+      this.#statusCode = statusCode;
+      this.#rawHeaders = rawHeaders;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#size += chunk.length;
+    const size = this.#size;
+    if (this.#statusCode >= 300 && size > MAX_ERROR_ANSWER_BYTES) return true; // read on, keep the start
+    if (size > this.#maxBody) {
+      this.#end(
+        new GatewayError(
+          'INVALID_RESPONSE',
+          `the upstream's answer passed ${this.#maxBody} bytes; it was cut off`,
+          {
+            details: { limit_bytes: this.#maxBody },
+          },
+        ),
+      );
+      return true;
+    }
+    if (this.#first === undefined) this.#first = chunk;
+    else if (this.#rest === undefined) this.#rest = [this.#first, chunk];
+    else this.#rest.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.#settle();
+    const body = this.#rest !== undefined ? Buffer.concat(this.#rest) : (this.#first ?? EMPTY_BODY);
+    let value: T;
+    try {
+      value = this.#reader.answer(this.#statusCode, this.#rawHeaders, body);
+    } catch (error) {
+      this.#reject(error);
+      return;
+    }
+    this.#resolve(value);
+  }
+
+  onError(error: Error): void {
+    this.#settle();
+    this.#reject(this.#reader.failure(error));
+  }
+
+  #end(reason: unknown): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = reason;
+    this.#abort?.(reason as Error);
+  }
+
+  #settle(): void {
+    const onAbort = this.#onAbort;
+    if (onAbort !== undefined) {
+      this.#signal?.removeEventListener('abort', onAbort);
+      this.#cancel?.unwatch(onAbort);
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
 }

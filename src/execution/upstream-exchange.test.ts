@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpstreamClient, MAX_ERROR_ANSWER_BYTES } from './upstream-client.js';
+import { createUpstreamClient, MAX_ERROR_ANSWER_BYTES, parseRawHeaders } from './upstream-client.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
@@ -141,6 +141,59 @@ describe('upstream client: exchange (a whole answer in one buffer)', () => {
     // Within the limit the whole answer comes back.
     const whole = await client.exchange(request('/huge', '{}'), timeouts);
     expect(whole.body.length).toBe(200 * 1024);
+  });
+
+  it('ends each of several exchanges at its own time limit, a later and shorter one first', async () => {
+    // One that starts later but ends sooner ends first, on time; exchanges that ended early
+    // (their timers cleared) hold back none of those still waiting.
+    for (let i = 0; i < 5; i++) await client.exchange(request('/chunks', `{"n":${i}}`), timeouts);
+    const started = Date.now();
+    const endedAt = (timeoutMs: number) =>
+      client.exchange(request('/hang', '{}'), { ...timeouts, timeoutMs }).then(
+        () => Number.NaN,
+        (error: unknown) => {
+          expect((error as DOMException).name).toBe('TimeoutError');
+          return Date.now() - started;
+        },
+      );
+    const long = endedAt(900);
+    const short = endedAt(150);
+    const middle = endedAt(450);
+    const [a, b, c] = await Promise.all([short, middle, long]);
+    expect(a).toBeGreaterThanOrEqual(140);
+    expect(a).toBeLessThan(400);
+    expect(b).toBeGreaterThanOrEqual(440);
+    expect(b).toBeLessThan(800);
+    expect(c).toBeGreaterThanOrEqual(890);
+    expect(c).toBeLessThan(1_500);
+  });
+
+  it('resolves with what its reader makes of the answer, and rejects with what it makes of a failure', async () => {
+    const reader = {
+      answer: (statusCode: number, rawHeaders: readonly Buffer[], body: Buffer) => ({
+        statusCode,
+        retryAfter: parseRawHeaders(rawHeaders)['retry-after'],
+        text: body.toString('utf8'),
+      }),
+      failure: (error: unknown) => new Error(`failed: ${(error as Error).name}`),
+    };
+    await expect(client.exchange(request('/error', '{}'), timeouts, reader)).resolves.toEqual({
+      statusCode: 429,
+      retryAfter: '7',
+      text: '{"error":{"message":"slow down"}}',
+    });
+    const failed = await client
+      .exchange(request('/hang', '{}'), { ...timeouts, timeoutMs: 50 }, reader)
+      .catch((e: unknown) => e);
+    expect((failed as Error).message).toBe('failed: TimeoutError');
+    const thrown = new Error('not what I wanted');
+    const throwing = {
+      ...reader,
+      answer: () => {
+        throw thrown;
+      },
+    };
+    await expect(client.exchange(request('/chunks', '{}'), timeouts, throwing)).rejects.toBe(thrown);
   });
 
   it('gives up after the headers timeout', async () => {

@@ -5,7 +5,8 @@
  * an optimisation only. Compared over hand-picked edge cases and a seeded generated corpus with
  * digests of what the plain scorers gave for the same inputs (__fixtures__/confidence-digests.json,
  * recorded from that implementation before the fast paths replaced it). A deliberate change of
- * any score or note changes a digest: record the new ones from the new outputs then.
+ * any score or note changes a digest: record the new ones from the new outputs then. The
+ * score-only `confidenceScore` is held to the same number as `scoreConfidence` on every input.
  */
 
 import { createHash } from 'node:crypto';
@@ -15,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest, ChatResult, ContentPart, LogprobToken, ResponseFormat } from '../../core/chat.js';
 import { finishReason, type UnifiedFinishReason } from '../../core/finish-reason.js';
 import { type AnswerOptions, answerResult } from './__fixtures__/answers.js';
-import { type ConfidenceInput, type ConfidenceOptions, scoreConfidence } from './index.js';
+import { type ConfidenceInput, type ConfidenceOptions, confidenceScore, scoreConfidence } from './index.js';
 import { HEDGES, REFUSAL_PHRASES } from './scorers.js';
 
 const HEDGE_PHRASES = HEDGES.map(([phrase]) => phrase);
@@ -86,9 +87,10 @@ const recorded = JSON.parse(
 ) as Record<string, { count: number; digest: string }>;
 
 function expectSame(input: ConfidenceInput, options?: ConfidenceOptions): void {
-  outputs.push(
-    inspect(scoreConfidence(input, options), { depth: null, breakLength: Number.POSITIVE_INFINITY }),
-  );
+  const confidence = scoreConfidence(input, options);
+  outputs.push(inspect(confidence, { depth: null, breakLength: Number.POSITIVE_INFINITY }));
+  // The score-only form the executor uses must be the very same number.
+  expect(Object.is(confidenceScore(input, options), confidence.score)).toBe(true);
 }
 
 /** Every output of the test so far, against the digest recorded from the plain scorers. */

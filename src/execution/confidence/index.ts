@@ -66,8 +66,8 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-/** Scores the first choice of `result` as an answer to `request`. */
-export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptions = {}): Confidence {
+/** The signals the first choice of `result` is scored on, in the order they are combined. */
+function signalsOf(input: ConfidenceInput, options: ConfidenceOptions): Signal[] {
   const choice = input.result.choices[0];
   const text = answerText(choice);
   // Runs on every answer the gateway returns: the text is folded once for both phrase scorers.
@@ -93,11 +93,16 @@ export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptio
       note: `judge rated ${round(judge * 10)}/10`,
     });
   }
+  return signals;
+}
+
+/** Scores the first choice of `result` as an answer to `request`. */
+export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptions = {}): Confidence {
   let weighted = 0;
   let weights = 0;
   let cap = 1;
   const contributions: ScorerContribution[] = [];
-  for (const signal of signals) {
+  for (const signal of signalsOf(input, options)) {
     weighted += signal.score * signal.weight;
     weights += signal.weight;
     if (signal.cap !== undefined && signal.cap < cap) cap = signal.cap;
@@ -111,6 +116,23 @@ export function scoreConfidence(input: ConfidenceInput, options: ConfidenceOptio
   }
   const mean = weights === 0 ? PRIOR_SCORE : weighted / weights;
   return { score: round(Math.min(cap, Math.max(0, mean))), contributions };
+}
+
+/**
+ * `scoreConfidence(input, options).score`, the very same number (the same signals combined in
+ * the same order), without the contributions: what the executor keeps of every answer.
+ */
+export function confidenceScore(input: ConfidenceInput, options: ConfidenceOptions = {}): number {
+  let weighted = 0;
+  let weights = 0;
+  let cap = 1;
+  for (const signal of signalsOf(input, options)) {
+    weighted += signal.score * signal.weight;
+    weights += signal.weight;
+    if (signal.cap !== undefined && signal.cap < cap) cap = signal.cap;
+  }
+  const mean = weights === 0 ? PRIOR_SCORE : weighted / weights;
+  return round(Math.min(cap, Math.max(0, mean)));
 }
 
 /** `0.45 (hedging 0.505: hedges: "i think"…; logprob 0.25…)`: the signals that moved the score. */

@@ -265,10 +265,25 @@ export function finishSignal(request: ChatRequest, choice: ChatChoice | undefine
       };
     case 'error':
       return { scorer: 'truncated', score: 0, weight: 0, cap: 0, note: 'the generation ended in an error' };
+    case 'stop':
+      return FINISHED_STOP;
+    case 'tool_calls':
+      return FINISHED_TOOL_CALLS;
+    case undefined:
+      return FINISHED_NO_CHOICE;
     default:
-      return { scorer: 'truncated', score: 1, weight: 0, note: `finished (${reason ?? 'no choice'})` };
+      return finished(reason);
   }
 }
+
+function finished(reason: string): Signal {
+  return { scorer: 'truncated', score: 1, weight: 0, note: `finished (${reason})` };
+}
+
+// The verdicts on the usual endings, built once: nearly every answer gets one of them.
+const FINISHED_STOP: Signal = Object.freeze(finished('stop'));
+const FINISHED_TOOL_CALLS: Signal = Object.freeze(finished('tool_calls'));
+const FINISHED_NO_CHOICE: Signal = Object.freeze(finished('no choice'));
 
 function parseJsonAnswer(text: string): { ok: true; value: unknown; fenced: boolean } | { ok: false } {
   let body = text.trim();
@@ -284,10 +299,19 @@ function parseJsonAnswer(text: string): { ok: true; value: unknown; fenced: bool
   }
 }
 
+const NO_SIGNALS: readonly Signal[] = Object.freeze([]);
+
 /** JSON validity when the request asked for JSON, and tool-call arguments against the tools' schemas. */
-export function jsonSignals(request: ChatRequest, choice: ChatChoice | undefined, text: string): Signal[] {
-  const signals: Signal[] = [];
+export function jsonSignals(
+  request: ChatRequest,
+  choice: ChatChoice | undefined,
+  text: string,
+): readonly Signal[] {
   const format = request.responseFormat;
+  const calls = choice?.message.toolCalls;
+  // Most answers are plain text to a plain request: nothing to check, nothing to allocate.
+  if (format === undefined && (calls === undefined || calls.length === 0)) return NO_SIGNALS;
+  const signals: Signal[] = [];
   if ((format?.type === 'json_object' || format?.type === 'json_schema') && text.trim() !== '') {
     const parsed = parseJsonAnswer(text);
     if (!parsed.ok) {
@@ -320,7 +344,6 @@ export function jsonSignals(request: ChatRequest, choice: ChatChoice | undefined
       }
     }
   }
-  const calls = choice?.message.toolCalls;
   if (calls !== undefined && calls.length > 0) {
     const bad: string[] = [];
     for (const call of calls) {

@@ -17,6 +17,7 @@ import type {
   OpenAIResponseFormat,
   OpenAIToolChoice,
 } from './openai-chat-api.js';
+import { stringifyChatBody } from './openai-chat-json.js';
 import { resolveOpenAIEndpoint } from './openai-presets.js';
 
 /** Body fields only this adapter decides, whatever passthrough says. */
@@ -99,6 +100,6 @@ export function buildOpenAIChatRequest(request: ChatRequest, target: UpstreamTar
     method: 'POST',
     path: endpoint.path,
     headers: endpoint.headers,
-    body: JSON.stringify(body),
+    body: stringifyChatBody(body),
   };
 }

@@ -32,8 +32,14 @@ function contentText(content: unknown): string | undefined {
   return text;
 }
 
-function toolCalls(value: unknown, path: string, target: UpstreamTarget): ToolCall[] | undefined {
+/** Where choice `position` is in the body, for error messages (made only for one). */
+function choicePath(position: number): string {
+  return `choices[${position}]`;
+}
+
+function toolCalls(value: unknown, position: number, target: UpstreamTarget): ToolCall[] | undefined {
   if (value === undefined || value === null) return undefined;
+  const path = `${choicePath(position)}.message.tool_calls`;
   if (!Array.isArray(value)) throw invalid(target, `${path} is not an array`);
   const calls: ToolCall[] = [];
   for (let i = 0; i < value.length; i++) {
@@ -55,22 +61,21 @@ function toolCalls(value: unknown, path: string, target: UpstreamTarget): ToolCa
 }
 
 function parseChoice(value: unknown, position: number, target: UpstreamTarget): ChatChoice {
-  const path = `choices[${position}]`;
-  if (!isRecord(value)) throw invalid(target, `${path} is not an object`);
+  if (!isRecord(value)) throw invalid(target, `${choicePath(position)} is not an object`);
   const message = value.message;
-  if (!isRecord(message)) throw invalid(target, `${path}.message is missing`);
+  if (!isRecord(message)) throw invalid(target, `${choicePath(position)}.message is missing`);
 
   const content: ContentPart[] = [];
   const reasoning = stringOr(message.reasoning_content) ?? stringOr(message.reasoning);
   if (reasoning !== undefined && reasoning !== '') content.push({ type: 'thinking', text: reasoning });
   const text = contentText(message.content);
   if (text === undefined && message.content !== undefined && message.content !== null) {
-    throw invalid(target, `${path}.message.content is neither text nor null`);
+    throw invalid(target, `${choicePath(position)}.message.content is neither text nor null`);
   }
   if (text !== undefined && text !== '') content.push({ type: 'text', text });
 
   const assistant: AssistantMessage = { role: 'assistant', content };
-  const calls = toolCalls(message.tool_calls, `${path}.message.tool_calls`, target);
+  const calls = toolCalls(message.tool_calls, position, target);
   if (calls !== undefined) assistant.toolCalls = calls;
   const refusal = stringOr(message.refusal);
   if (refusal !== undefined) assistant.refusal = refusal;

@@ -3,6 +3,7 @@
  * Where and how each provider type that speaks the OpenAI protocol is called: URL, headers,
  * and the two body differences (which field limits output tokens, whether `model` is in the
  * body). Any other type (vLLM, TGI, LM Studio, …) gets the generic OpenAI-compatible preset.
+ * Each target's endpoints are resolved once and shared (frozen) by every call after.
  *
  * Sources, read for each fact:
  * - OpenAI — "API Reference: Create chat completion" (platform.openai.com/docs/api-reference/chat/create)
@@ -201,14 +202,38 @@ function bearerEndpoint(
   };
 }
 
-/** Resolves the URL, headers and body conventions of one call to `target`. */
+/** Where each operation's endpoints sit in a target's list of resolved ones (+1: streamed). */
+const SLOT: Readonly<Record<OpenAIOperation, number>> = { 'chat/completions': 0, embeddings: 2, models: 4 };
+
+/**
+ * Endpoints already resolved, per target. A target is built once per deployment and never
+ * changed (a reload builds new ones), so it resolves to the same endpoint on every call: the
+ * URL split, path and header object are made once, not per request.
+ */
+const resolved = new WeakMap<UpstreamTarget, (OpenAIEndpoint | undefined)[]>();
+
+/**
+ * Resolves the URL, headers and body conventions of one call to `target`. The endpoint (and its
+ * headers) is shared by every call with the same target, operation and streaming: it is frozen.
+ */
 export function resolveOpenAIEndpoint(
   target: UpstreamTarget,
   operation: OpenAIOperation,
   stream: boolean,
 ): OpenAIEndpoint {
+  let endpoints = resolved.get(target);
+  const slot = SLOT[operation] + (stream ? 1 : 0);
+  const known = endpoints?.[slot];
+  if (known !== undefined) return known;
   const endpoint = presetEndpoint(target, operation, stream);
   if (target.maxTokensField !== undefined) endpoint.maxTokensField = target.maxTokensField;
+  Object.freeze(endpoint.headers);
+  Object.freeze(endpoint);
+  if (endpoints === undefined) {
+    endpoints = new Array<OpenAIEndpoint | undefined>(6).fill(undefined);
+    resolved.set(target, endpoints);
+  }
+  endpoints[slot] = endpoint;
   return endpoint;
 }
 
