@@ -31,6 +31,19 @@ describe('uuidV7', () => {
     expect(stepped > later).toBe(true);
   });
 
+  it('borrows the next millisecond after 4,096 ids in one, and says so in the id', () => {
+    const at = Date.UTC(2033, 0, 1);
+    const ids = Array.from({ length: 4_100 }, () => uuidV7(at));
+    expect(ids.slice(0, 4_096).every((id) => millisOf(id) === at)).toBe(true);
+    expect(ids.slice(4_096).every((id) => millisOf(id) === at + 1)).toBe(true);
+    expect(ids[4_095]!.slice(14, 18)).toBe('7fff');
+    expect(ids[4_096]!.slice(14, 18)).toBe('7000');
+    expect([...ids].sort()).toEqual(ids);
+    // The clock catching up with the borrowed millisecond keeps counting in it.
+    expect(millisOf(uuidV7(at + 1))).toBe(at + 1);
+    expect(uuidV7(at + 1) > ids.at(-1)!).toBe(true);
+  });
+
   it('differs in its random part between ids of the same millisecond', () => {
     const at = Date.UTC(2032, 0, 1);
     const tails = new Set<string>();

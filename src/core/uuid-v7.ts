@@ -17,56 +17,44 @@ const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(
 const POOL_IDS = 512;
 
 const pool = Buffer.allocUnsafe(POOL_IDS * 8);
+/** The pool as hex, made once per refill: an id slices its random digits instead of joining 8 pairs. */
+let poolHex = '';
 let poolAt = pool.length;
 let lastMs = -1;
 let sequence = 0;
+/** `xxxxxxxx-xxxx-` of the millisecond `lastMs` stands for; empty when that changed. */
+let prefix = '';
 
 /** A new version-7 UUID, e.g. `019ab3c4-5d6e-7f01-8a2b-3c4d5e6f7a8b`. */
 export function uuidV7(now: number = Date.now()): string {
-  let ms = now;
-  if (ms > lastMs) {
-    lastMs = ms;
+  if (now > lastMs) {
+    lastMs = now;
     sequence = 0;
+    prefix = '';
   } else {
     // Same millisecond (or a clock that stepped back): keep counting within the last one.
-    ms = lastMs;
     sequence++;
     if (sequence > 0xfff) {
       // 4,096 ids in one millisecond: borrow the next one rather than break the order.
       lastMs++;
-      ms = lastMs;
       sequence = 0;
+      prefix = '';
     }
+  }
+  if (prefix === '') {
+    // 48-bit milliseconds: the high 16 bits and the low 32, as hex.
+    const high = Math.floor(lastMs / 0x1_0000_0000);
+    const low = lastMs >>> 0;
+    prefix = `${HEX[(high >>> 8) & 0xff]!}${HEX[high & 0xff]!}${HEX[low >>> 24]!}${HEX[(low >>> 16) & 0xff]!}-${HEX[(low >>> 8) & 0xff]!}${HEX[low & 0xff]!}-`;
   }
   if (poolAt === pool.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     poolAt = 0;
   }
   const r = poolAt;
   poolAt += 8;
-  // 48-bit milliseconds: the high 16 bits and the low 32, as hex.
-  const high = Math.floor(ms / 0x1_0000_0000);
-  const low = ms >>> 0;
-  return (
-    HEX[(high >>> 8) & 0xff]! +
-    HEX[high & 0xff]! +
-    HEX[low >>> 24]! +
-    HEX[(low >>> 16) & 0xff]! +
-    '-' +
-    HEX[(low >>> 8) & 0xff]! +
-    HEX[low & 0xff]! +
-    '-' +
-    HEX[0x70 | (sequence >>> 8)]! +
-    HEX[sequence & 0xff]! +
-    '-' +
-    HEX[0x80 | (pool[r]! & 0x3f)]! +
-    HEX[pool[r + 1]!]! +
-    '-' +
-    HEX[pool[r + 2]!]! +
-    HEX[pool[r + 3]!]! +
-    HEX[pool[r + 4]!]! +
-    HEX[pool[r + 5]!]! +
-    HEX[pool[r + 6]!]! +
-    HEX[pool[r + 7]!]!
-  );
+  const h = r * 2;
+  // The variant's two bits over the first random byte's six; then the other seven bytes as they are.
+  return `${prefix}${HEX[0x70 | (sequence >>> 8)]!}${HEX[sequence & 0xff]!}-${HEX[0x80 | (pool[r]! & 0x3f)]!}${poolHex.slice(h + 2, h + 4)}-${poolHex.slice(h + 4, h + 16)}`;
 }

@@ -104,7 +104,10 @@ export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
     }
   }
   let costNanos = 0;
-  const attempts: AttemptRecord[] = trace.attempts.map((attempt, index) => {
+  // A loop, not `map`: the callback would close over `costNanos`, a context and a closure per request.
+  const attempts: AttemptRecord[] = [];
+  for (let index = 0; index < trace.attempts.length; index++) {
+    const attempt = trace.attempts[index]!;
     const attemptUsage = attempt.usage ?? ZERO_USAGE;
     const cost = computeCostNanosCompiled(attemptUsage, compiled(attempt.deployment.prices));
     costNanos += cost;
@@ -123,8 +126,8 @@ export function settle(deps: AccountingDeps, input: SettleInput): Settlement {
       row.errorCode = attempt.error.code;
       row.httpStatus = attempt.error.status;
     }
-    return row;
-  });
+    attempts.push(row);
+  }
 
   const latencyMs = Date.now() - context.startedAt;
   const routing = input.request?.routing;

@@ -15,7 +15,11 @@ export type Headers = Record<string, string | number>;
  * dozen headers per response is not free), with the JSON content type and length added.
  */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Headers): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** {@link sendJson} of a body already serialized (by a wire codec that knows its shape). */
+export function sendJsonText(res: ServerResponse, status: number, text: string, headers?: Headers): void {
   const head: Headers = headers ?? {};
   if (head['content-type'] === undefined) head['content-type'] = 'application/json';
   head['content-length'] = Buffer.byteLength(text);
@@ -55,8 +59,19 @@ export function sendError(
   sendJson(res, error.status, redactor.value(error.toJSON()), extra);
 }
 
+let lastCostNanos = Number.NaN;
+let lastCost = '';
+
 /** Cost in USD with enough digits for sub-cent requests, as a header value (`0.0000084`, `2.0`). */
 export function formatCostHeader(costNanos: number): string {
+  // Requests alike cost alike: the last answer is kept (NaN, never equal, starts it empty).
+  if (costNanos === lastCostNanos) return lastCost;
+  lastCost = formatCost(costNanos);
+  lastCostNanos = costNanos;
+  return lastCost;
+}
+
+function formatCost(costNanos: number): string {
   if (!Number.isSafeInteger(costNanos) || costNanos < 0) {
     return (costNanos / 1e9).toFixed(9).replace(/0+$/, '').replace(/\.$/, '.0');
   }

@@ -49,7 +49,8 @@ export function createRequestHandler(gateway: Gateway, options: ServerOptions = 
     const clientAbort = new ClientAbort();
     const startedAt = accessLog === undefined ? 0 : performance.now();
     // One listener for both: a response that closes before it finished aborts its request.
-    res.once('close', () => {
+    // `on`, not `once`: 'close' comes once, and `once` wraps the listener anew per request.
+    res.on('close', () => {
       if (!res.writableFinished) clientAbort.abort();
       if (accessLog !== undefined)
         logAccess(accessLog, req, res, requestId, performance.now() - startedAt, keyId);

@@ -198,10 +198,52 @@ describe('createMetrics', () => {
 
   it('starts again from zero after a registry reset', async () => {
     const metrics = createMetrics({ enabled: true });
+    const attempt = { model: 'm', provider: 'p', deployment: 'd', status: 'ok', durationMs: 5 } as const;
     metrics.recordRequest(OK);
+    metrics.recordAttempt(attempt);
     metrics.registry.resetMetrics();
     metrics.recordRequest(OK);
-    expect(value(parse(await metrics.text()), 'switchyard_requests_total')).toBe(1);
+    metrics.recordAttempt(attempt);
+    const samples = parse(await metrics.text());
+    expect(value(samples, 'switchyard_requests_total')).toBe(1);
+    expect(value(samples, 'switchyard_attempts_total')).toBe(1);
+  });
+
+  it('counts each label set apart, whether a request repeats the last one or not', async () => {
+    const metrics = createMetrics({ enabled: true });
+    const other = { ...OK, model: 'gpt-4o' };
+    const failed = { ...OK, status: 'error', errorCode: 'TIMEOUT' } as const;
+    for (const outcome of [
+      OK,
+      OK,
+      other,
+      OK,
+      failed,
+      failed,
+      { ...failed, errorCode: 'MODEL_ERROR' },
+      other,
+    ]) {
+      metrics.recordRequest(outcome);
+      metrics.recordAttempt({
+        model: outcome.model,
+        provider: outcome.provider,
+        deployment: 'd1',
+        status: outcome.status,
+        ...(outcome.status === 'ok' ? {} : { errorCode: outcome.errorCode }),
+        durationMs: 10,
+      });
+    }
+    const samples = parse(await metrics.text());
+    const requests = (labels: Record<string, string>) => value(samples, 'switchyard_requests_total', labels);
+    expect(requests({ model: 'gpt-4o-mini', status: 'ok' })).toBe(3);
+    expect(requests({ model: 'gpt-4o', status: 'ok' })).toBe(2);
+    expect(requests({ model: 'gpt-4o-mini', code: 'TIMEOUT' })).toBe(2);
+    expect(requests({ model: 'gpt-4o-mini', code: 'MODEL_ERROR' })).toBe(1);
+    const attempts = (labels: Record<string, string>) => value(samples, 'switchyard_attempts_total', labels);
+    expect(attempts({ model: 'gpt-4o-mini', status: 'ok' })).toBe(3);
+    expect(attempts({ model: 'gpt-4o', status: 'ok' })).toBe(2);
+    expect(attempts({ model: 'gpt-4o-mini', code: 'TIMEOUT' })).toBe(2);
+    expect(attempts({ model: 'gpt-4o-mini', code: 'MODEL_ERROR' })).toBe(1);
   });
 
   it('does nothing when disabled', async () => {

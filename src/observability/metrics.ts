@@ -7,8 +7,9 @@
  * boundaries extended to minutes), plus Switchyard's own `switchyard_*` counters and gauges.
  *
  * `recordRequest` runs once per request on the hot path. It resolves all of a request's series
- * with one map lookup keyed by the label tuple and then only adds numbers (see `series.ts`); the
- * exposition is built when Prometheus scrapes. Every metric holds at most `maxSeriesPerMetric`
+ * with one map lookup keyed by the label tuple (none when the tuple is the last request's, as it
+ * mostly is) and then only adds numbers (see `series.ts`); the exposition is built when
+ * Prometheus scrapes. Every metric holds at most `maxSeriesPerMetric`
  * label sets; beyond that, caller-given label values are reported as `other`.
  */
 
@@ -93,6 +94,16 @@ interface RequestSeries {
 interface AttemptSeries {
   readonly attempts: ValueCell;
   readonly duration: HistogramCell;
+}
+
+/** A label tuple (five values, in the order of its key) and the series it resolved to. */
+interface LastSeries<Series> {
+  readonly a: string;
+  readonly b: string;
+  readonly c: string;
+  readonly d: string;
+  readonly e: string | undefined;
+  readonly series: Series;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -216,10 +227,37 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const maxComposite = maxSeries * 4;
   const circuitCells = new Map<string, ValueCell>();
   const inFlightCells = new Map<string, ValueCell>();
-  resettable.push(requestSeries, attemptSeries, circuitCells, inFlightCells);
+  // The last label tuple of each kind and its series: traffic repeats the same tuple, and
+  // comparing five strings (the same objects, request after request) costs less than joining
+  // them into a key and hashing it.
+  let lastRequest: LastSeries<RequestSeries> | undefined;
+  let lastAttempt: LastSeries<AttemptSeries> | undefined;
+  resettable.push(requestSeries, attemptSeries, circuitCells, inFlightCells, {
+    clear() {
+      lastRequest = undefined;
+      lastAttempt = undefined;
+    },
+  });
 
   function resolveRequest(o: RequestOutcome): RequestSeries {
     const errorCode = o.status === 'ok' ? undefined : (o.errorCode ?? defaultErrorType(o.status));
+    const last = lastRequest;
+    if (
+      last !== undefined &&
+      last.a === o.endpoint &&
+      last.b === o.model &&
+      last.c === o.provider &&
+      last.d === o.status &&
+      last.e === errorCode
+    ) {
+      return last.series;
+    }
+    const series = resolveRequestByKey(o, errorCode);
+    lastRequest = { a: o.endpoint, b: o.model, c: o.provider, d: o.status, e: errorCode, series };
+    return series;
+  }
+
+  function resolveRequestByKey(o: RequestOutcome, errorCode: string | undefined): RequestSeries {
     const key =
       o.endpoint + '\u0000' + o.model + '\u0000' + o.provider + '\u0000' + o.status + '\u0000' + errorCode;
     let series = requestSeries.get(key);
@@ -270,6 +308,19 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
     recordAttempt(o) {
       const errorCode = o.status === 'ok' ? undefined : (o.errorCode ?? defaultErrorType(o.status));
+      const last = lastAttempt;
+      if (
+        last !== undefined &&
+        last.a === o.model &&
+        last.b === o.provider &&
+        last.c === o.deployment &&
+        last.d === o.status &&
+        last.e === errorCode
+      ) {
+        last.series.attempts.value += 1;
+        observe(last.series.duration, durationBounds, o.durationMs / 1000);
+        return;
+      }
       const key =
         o.model +
         '\u0000' +
@@ -288,6 +339,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
         };
         if (attemptSeries.size < maxComposite) attemptSeries.set(key, series);
       }
+      lastAttempt = { a: o.model, b: o.provider, c: o.deployment, d: o.status, e: errorCode, series };
       series.attempts.value += 1;
       observe(series.duration, durationBounds, o.durationMs / 1000);
     },

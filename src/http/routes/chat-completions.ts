@@ -12,11 +12,11 @@ import type { Gateway, StreamOutcome } from '../../gateway/gateway.js';
 import { createRequestContext, type RequestContext } from '../../gateway/request-context.js';
 import { readJsonBody } from '../body.js';
 import type { HttpContext } from '../context.js';
-import { formatCostHeader, type Headers, sendError, sendJson } from '../respond.js';
+import { formatCostHeader, type Headers, sendError, sendJsonText } from '../respond.js';
 import { mergeRouting, routingFromHeaders } from '../routing-headers.js';
 import { writeChunk } from '../stream-writer.js';
 import { decodeChatRequest } from '../wire/openai/decode-chat-request.js';
-import { encodeChatResponse } from '../wire/openai/encode-chat-response.js';
+import { encodeChatResponse, stringifyChatCompletion } from '../wire/openai/encode-chat-response.js';
 import { createChatStreamEncoder } from '../wire/openai/encode-chat-stream.js';
 
 export function servedHeaders(
@@ -70,8 +70,7 @@ export function headerSafe(text: string, max = 512): string {
 }
 
 /** Decodes the body and the routing headers into a canonical request. */
-export async function readChatRequest(http: HttpContext): Promise<ChatRequest> {
-  const body = await readJsonBody(http.req, http.bodyLimitBytes);
+function decodeChat(http: HttpContext, body: unknown): ChatRequest {
   const request = decodeChatRequest(body);
   const routing = mergeRouting(routingFromHeaders(http.req.headers), request.routing);
   if (routing) request.routing = routing;
@@ -89,7 +88,8 @@ export function newContext(http: HttpContext, endpoint: string): RequestContext 
 }
 
 export async function chatCompletions(http: HttpContext): Promise<void> {
-  const request = await readChatRequest(http);
+  // The body is awaited here, not in an async helper: each async frame costs a promise and a turn.
+  const request = decodeChat(http, await readJsonBody(http.req, http.bodyLimitBytes));
   const context = newContext(http, 'chat.completions');
   const { gateway, res } = http;
   try {
@@ -99,7 +99,12 @@ export async function chatCompletions(http: HttpContext): Promise<void> {
         id: `chatcmpl-${context.requestId}`,
         model: outcome.model.name,
       });
-      sendJson(res, 200, body, servedHeaders(context, outcome, outcome.settlement.costNanos));
+      sendJsonText(
+        res,
+        200,
+        stringifyChatCompletion(body),
+        servedHeaders(context, outcome, outcome.settlement.costNanos),
+      );
       return;
     }
     const outcome = await gateway.stream(request, context);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatResult } from '../../../core/chat.js';
-import { encodeChatResponse } from './encode-chat-response.js';
+import { encodeChatResponse, stringifyChatCompletion } from './encode-chat-response.js';
 
 const RESULT: ChatResult = {
   id: 'upstream-1',
@@ -106,5 +106,67 @@ describe('encodeChatResponse', () => {
     expect(out.usage).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
     expect(out).not.toHaveProperty('system_fingerprint');
     expect(out.created).toBeGreaterThan(1_700_000_000);
+  });
+});
+
+describe('stringifyChatCompletion', () => {
+  const text = (value: string): ChatResult['choices'][number]['message']['content'] => [
+    { type: 'text', text: value },
+  ];
+  const one = (message: Partial<ChatResult['choices'][number]['message']>): ChatResult => ({
+    ...RESULT,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: text('ok'), ...message },
+        finishReason: { unified: 'stop', raw: 'stop' },
+      },
+    ],
+  });
+
+  it('writes exactly what JSON.stringify writes of the encoded object', () => {
+    const results: ChatResult[] = [
+      RESULT,
+      { ...RESULT, usage: { inputTokens: 12, outputTokens: 11 }, systemFingerprint: undefined },
+      { ...RESULT, created: 0, choices: [] },
+      { ...RESULT, usage: { inputTokens: 1, outputTokens: 0, cachedInputTokens: 0 } },
+      { ...RESULT, usage: { inputTokens: 1, outputTokens: 2, reasoningTokens: 7, estimated: true } },
+      // What JSON escapes: quotes, backslashes, control characters, lone surrogates; and what it keeps.
+      one({ content: text('say "hi"\\ \n\t\u0000\u001f \u2028 é → 😀 \ud800 \udfff') }),
+      one({ content: [], refusal: 'no </script>' }),
+      one({ toolCalls: [{ id: 'call_"1"', name: 'f', arguments: '{"a":[1,2,{"b":null}]}' }] }),
+      one({ toolCalls: [] }),
+      {
+        ...one({}),
+        choices: [
+          {
+            ...RESULT.choices[0]!,
+            logprobs: [{ token: '\n', logprob: -0.5, topLogprobs: [{ token: 'a', logprob: -1e-7 }] }],
+          },
+          { ...RESULT.choices[1]!, index: 1 },
+        ],
+      },
+    ];
+    const ids = ['chatcmpl-01a2150a-2666-7000-a39a-7d33909fd8c1', 'id "quoted"\n', ''];
+    for (const result of results) {
+      for (const id of ids) {
+        const out = encodeChatResponse(result, { id, model: 'gpt-4o-mini/é' });
+        expect(stringifyChatCompletion(out)).toBe(JSON.stringify(out));
+      }
+    }
+  });
+
+  it('leaves values encodeChatResponse never makes to JSON.stringify', () => {
+    const out = encodeChatResponse(RESULT, { id: 'x', model: 'm' });
+    const odd = [
+      { ...out, created: Number.NaN },
+      { ...out, usage: { ...out.usage, prompt_tokens: Number.POSITIVE_INFINITY } },
+      { ...out, usage: undefined },
+      { ...out, usage: { ...out.usage, completion_tokens: undefined } },
+      { ...out, choices: [{ ...out.choices[0]!, finish_reason: undefined as unknown as 'stop' }] },
+      { ...out, choices: [{ ...out.choices[0]!, logprobs: undefined as unknown as null }] },
+      { ...out, system_fingerprint: 7 as unknown as string },
+    ];
+    for (const value of odd) expect(stringifyChatCompletion(value)).toBe(JSON.stringify(value));
   });
 });

@@ -3,7 +3,9 @@
  * Canonical ChatResult → the `chat.completion` object an OpenAI client expects: per choice the
  * assistant message (content, refusal, tool_calls), logprobs and finish_reason; usage with the
  * cached and reasoning token details when known; the system fingerprint when the upstream gave
- * one. Thinking parts are not part of this wire and are left out.
+ * one. Thinking parts are not part of this wire and are left out. {@link stringifyChatCompletion}
+ * writes that object's JSON text (exactly `JSON.stringify`'s) field by field, at about half
+ * `JSON.stringify`'s cost on the non-streamed response path.
  */
 
 import type { ChatResult } from '../../../core/chat.js';
@@ -61,4 +63,57 @@ export function encodeChatResponse(
   };
   if (result.systemFingerprint !== undefined) out.system_fingerprint = result.systemFingerprint;
   return out;
+}
+
+/**
+ * `JSON.stringify(out)` of an object {@link encodeChatResponse} made (keep the two in step when
+ * a field is added: the test compares them). The generic serializer looks up and checks every
+ * property of every object; here the keys and their order are known, and only the values are
+ * encoded, strings by `JSON.stringify` itself. A value of a type encodeChatResponse does not
+ * make (a number that is not finite, a missing count) sends the whole object to `JSON.stringify`.
+ */
+export function stringifyChatCompletion(out: OpenAIChatCompletion): string {
+  const { choices, usage } = out;
+  if (
+    typeof out.id !== 'string' ||
+    !Number.isFinite(out.created) ||
+    typeof out.model !== 'string' ||
+    usage === undefined ||
+    !Number.isFinite(usage.prompt_tokens) ||
+    !Number.isFinite(usage.completion_tokens) ||
+    !Number.isFinite(usage.total_tokens)
+  ) {
+    return JSON.stringify(out);
+  }
+  let text = `{"id":${JSON.stringify(out.id)},"object":"chat.completion","created":${out.created},"model":${JSON.stringify(out.model)},"choices":[`;
+  for (let i = 0; i < choices.length; i++) {
+    const choice = choices[i]!;
+    const message = choice.message;
+    if (
+      !Number.isFinite(choice.index) ||
+      typeof choice.finish_reason !== 'string' ||
+      typeof choice.logprobs !== 'object' ||
+      (message.content !== null && typeof message.content !== 'string') ||
+      (message.refusal !== null && typeof message.refusal !== 'string')
+    ) {
+      return JSON.stringify(out);
+    }
+    if (i > 0) text += ',';
+    text += `{"index":${choice.index},"message":{"role":"assistant","content":${message.content === null ? 'null' : JSON.stringify(message.content)},"refusal":${message.refusal === null ? 'null' : JSON.stringify(message.refusal)}`;
+    if (message.tool_calls !== undefined) text += `,"tool_calls":${JSON.stringify(message.tool_calls)}`;
+    text += `},"logprobs":${choice.logprobs === null ? 'null' : JSON.stringify(choice.logprobs)},"finish_reason":${JSON.stringify(choice.finish_reason)}}`;
+  }
+  text += `],"usage":{"prompt_tokens":${usage.prompt_tokens},"completion_tokens":${usage.completion_tokens},"total_tokens":${usage.total_tokens}`;
+  if (usage.prompt_tokens_details !== undefined) {
+    text += `,"prompt_tokens_details":${JSON.stringify(usage.prompt_tokens_details)}`;
+  }
+  if (usage.completion_tokens_details !== undefined) {
+    text += `,"completion_tokens_details":${JSON.stringify(usage.completion_tokens_details)}`;
+  }
+  text += '}';
+  if (out.system_fingerprint !== undefined) {
+    if (typeof out.system_fingerprint !== 'string') return JSON.stringify(out);
+    text += `,"system_fingerprint":${JSON.stringify(out.system_fingerprint)}`;
+  }
+  return `${text}}`;
 }
