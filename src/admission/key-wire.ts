@@ -6,6 +6,7 @@
  */
 
 import { z } from 'zod';
+import { MAX_USD } from '../accounting/compute-cost.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { VirtualKey } from '../storage/admission-ports.js';
@@ -16,7 +17,8 @@ const MAX_METADATA_BYTES = 4_096;
 const keySpecSchema = z.strictObject({
   name: z.string().trim().min(1).max(128),
   models: z.array(z.string().regex(NAME_PATTERN, 'not a model or route name')).max(256).optional(),
-  budget_usd: z.number().finite().nonnegative().max(1e9).optional(),
+  // What nano-dollar accounting holds exactly: a larger budget failed every request of the key.
+  budget_usd: z.number().finite().nonnegative().max(MAX_USD).optional(),
   budget_window: z.enum(['daily', 'monthly', 'total']).optional(),
   rpm: z.number().int().positive().max(1e9).optional(),
   tpm: z.number().int().positive().max(1e12).optional(),
