@@ -68,6 +68,21 @@ describe('addRecord and decodeRows', () => {
     expect(batch.attemptCounts).toEqual(records.map((r) => r.attempts.length));
   });
 
+  it('encode a field that changes, comes back, or repeats as an equal but distinct string', () => {
+    // Each text field remembers its last string: a value that alternates, returns after another,
+    // or is rebuilt with the same text (a route trace) must still decode to its own text.
+    const trace = (n: number) => ['cheapest', String(n)].join(': ');
+    const list = [
+      fullRecord(10, { model: 'a', routeTrace: trace(1) }),
+      fullRecord(11, { model: 'b', routeTrace: trace(1) }),
+      fullRecord(12, { model: 'a', routeTrace: trace(2), keyId: undefined }),
+      fullRecord(13, { model: 'a', routeTrace: trace(1) }),
+    ];
+    expect(decoded(toRowBatch(pendingOf(list, 1))).ledger).toStrictEqual(
+      list.flatMap((r) => columnValues(r).ledger),
+    );
+  });
+
   it('keep numbers exactly, and NULL apart from zero and from the empty string', () => {
     const record = fullRecord(3, {
       timestamp: 1_764_115_200_123,

@@ -52,6 +52,13 @@ export interface PendingRows {
   strings: (string | null)[];
   /** Where a repeated string already is in `strings`. */
   stringCodes: Map<string, number>;
+  /**
+   * Per text field of a record (its slot), the string it had last and that string's code: the
+   * same model, provider, key, status… record after record is found by `===` (a pointer
+   * compare), without hashing it for the map.
+   */
+  lastText: (string | undefined)[];
+  lastCode: number[];
 }
 
 /** A batch as the writer inserts it: its arrays are its own, to be posted or transferred. */
@@ -122,6 +129,8 @@ export const ATTEMPT_TEXT_COLUMNS: readonly boolean[] = ATTEMPT_COLUMNS.map((col
 
 /** The code of a NULL text value. */
 const NULL_TEXT = 0;
+/** How many text fields a record has (its ledger row and an attempt): `addRecord` numbers them. */
+const TEXT_SLOTS = 19;
 
 /** The INSERT statements of one size: `rows` ledger rows, or as many attempt rows, at once. */
 export interface MultiRowInsert {
@@ -160,6 +169,8 @@ export function createPendingRows(capacity: number): PendingRows {
     attemptCounts: [],
     strings: [null],
     stringCodes: new Map(),
+    lastText: new Array<string | undefined>(TEXT_SLOTS).fill(undefined),
+    lastCode: new Array<number>(TEXT_SLOTS).fill(NULL_TEXT),
   };
 }
 
@@ -176,18 +187,18 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
   const id = rows.strings.push(r.requestId) - 1;
   ledger[at++] = id;
   ledger[at++] = r.timestamp;
-  ledger[at++] = textCode(rows, r.endpoint);
-  ledger[at++] = textCode(rows, r.keyId);
-  ledger[at++] = textCode(rows, r.project);
-  ledger[at++] = textCode(rows, r.user);
-  ledger[at++] = r.tags === undefined ? NULL_TEXT : textCode(rows, JSON.stringify(r.tags));
-  ledger[at++] = textCode(rows, r.route);
-  ledger[at++] = textCode(rows, r.strategy);
-  ledger[at++] = textCode(rows, r.model);
-  ledger[at++] = textCode(rows, r.provider);
-  ledger[at++] = textCode(rows, r.deployment);
-  ledger[at++] = textCode(rows, r.status);
-  ledger[at++] = textCode(rows, r.errorCode);
+  ledger[at++] = textCode(rows, 0, r.endpoint);
+  ledger[at++] = textCode(rows, 1, r.keyId);
+  ledger[at++] = textCode(rows, 2, r.project);
+  ledger[at++] = textCode(rows, 3, r.user);
+  ledger[at++] = r.tags === undefined ? NULL_TEXT : textCode(rows, 4, JSON.stringify(r.tags));
+  ledger[at++] = textCode(rows, 5, r.route);
+  ledger[at++] = textCode(rows, 6, r.strategy);
+  ledger[at++] = textCode(rows, 7, r.model);
+  ledger[at++] = textCode(rows, 8, r.provider);
+  ledger[at++] = textCode(rows, 9, r.deployment);
+  ledger[at++] = textCode(rows, 10, r.status);
+  ledger[at++] = textCode(rows, 11, r.errorCode);
   ledger[at++] = r.httpStatus;
   ledger[at++] = r.stream ? 1 : 0;
   ledger[at++] = r.inputTokens;
@@ -201,9 +212,9 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
   ledger[at++] = r.ttftMs ?? Number.NaN;
   ledger[at++] = r.cacheHit ? 1 : 0;
   ledger[at++] = r.confidence ?? Number.NaN;
-  ledger[at++] = textCode(rows, r.routeTrace);
+  ledger[at++] = textCode(rows, 12, r.routeTrace);
   ledger[at++] = r.feedback?.rating ?? Number.NaN;
-  ledger[at++] = textCode(rows, r.feedback?.comment);
+  ledger[at++] = textCode(rows, 13, r.feedback?.comment);
   const count = r.attempts.length;
   let a = rows.attemptRows * ATTEMPT_WIDTH;
   rows.attempts = withRoom(rows.attempts, a + count * ATTEMPT_WIDTH);
@@ -211,11 +222,11 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
   for (const attempt of r.attempts) {
     attempts[a++] = id;
     attempts[a++] = attempt.attempt;
-    attempts[a++] = textCode(rows, attempt.model);
-    attempts[a++] = textCode(rows, attempt.provider);
-    attempts[a++] = textCode(rows, attempt.deployment);
-    attempts[a++] = textCode(rows, attempt.status);
-    attempts[a++] = textCode(rows, attempt.errorCode);
+    attempts[a++] = textCode(rows, 14, attempt.model);
+    attempts[a++] = textCode(rows, 15, attempt.provider);
+    attempts[a++] = textCode(rows, 16, attempt.deployment);
+    attempts[a++] = textCode(rows, 17, attempt.status);
+    attempts[a++] = textCode(rows, 18, attempt.errorCode);
     attempts[a++] = attempt.httpStatus ?? Number.NaN;
     attempts[a++] = attempt.latencyMs;
     attempts[a++] = attempt.inputTokens;
@@ -228,13 +239,16 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
 }
 
 /** The position of `text` in the batch's string table, where it is added the first time. */
-function textCode(rows: PendingRows, text: string | null | undefined): number {
+function textCode(rows: PendingRows, slot: number, text: string | null | undefined): number {
   if (text === undefined || text === null) return NULL_TEXT;
+  if (rows.lastText[slot] === text) return rows.lastCode[slot] as number;
   let code = rows.stringCodes.get(text);
   if (code === undefined) {
     code = rows.strings.push(text) - 1;
     rows.stringCodes.set(text, code);
   }
+  rows.lastText[slot] = text;
+  rows.lastCode[slot] = code;
   return code;
 }
 
