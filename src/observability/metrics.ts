@@ -106,6 +106,20 @@ interface LastSeries<Series> {
   readonly series: Series;
 }
 
+/** The last tuple's series when these five labels are the same, by reference; else undefined. */
+function seriesIfSame<Series>(
+  last: LastSeries<Series> | undefined,
+  a: string,
+  b: string,
+  c: string,
+  d: string,
+  e: string | undefined,
+): Series | undefined {
+  return last !== undefined && last.a === a && last.b === b && last.c === c && last.d === d && last.e === e
+    ? last.series
+    : undefined;
+}
+
 export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry();
   if (!options.enabled) {
@@ -241,17 +255,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
   function resolveRequest(o: RequestOutcome): RequestSeries {
     const errorCode = o.status === 'ok' ? undefined : (o.errorCode ?? defaultErrorType(o.status));
-    const last = lastRequest;
-    if (
-      last !== undefined &&
-      last.a === o.endpoint &&
-      last.b === o.model &&
-      last.c === o.provider &&
-      last.d === o.status &&
-      last.e === errorCode
-    ) {
-      return last.series;
-    }
+    const same = seriesIfSame(lastRequest, o.endpoint, o.model, o.provider, o.status, errorCode);
+    if (same !== undefined) return same;
     const series = resolveRequestByKey(o, errorCode);
     lastRequest = { a: o.endpoint, b: o.model, c: o.provider, d: o.status, e: errorCode, series };
     return series;
@@ -308,17 +313,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
 
     recordAttempt(o) {
       const errorCode = o.status === 'ok' ? undefined : (o.errorCode ?? defaultErrorType(o.status));
-      const last = lastAttempt;
-      if (
-        last !== undefined &&
-        last.a === o.model &&
-        last.b === o.provider &&
-        last.c === o.deployment &&
-        last.d === o.status &&
-        last.e === errorCode
-      ) {
-        last.series.attempts.value += 1;
-        observe(last.series.duration, durationBounds, o.durationMs / 1000);
+      const same = seriesIfSame(lastAttempt, o.model, o.provider, o.deployment, o.status, errorCode);
+      if (same !== undefined) {
+        same.attempts.value += 1;
+        observe(same.duration, durationBounds, o.durationMs / 1000);
         return;
       }
       const key =
