@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { type AccessRecord, createAccessLog, jsonString } from './access-log.js';
+import { jsonString } from '../core/json-string.js';
+import { type AccessRecord, createAccessLog } from './access-log.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { createRedactor, type Redactor } from './redact.js';
 

@@ -9,16 +9,8 @@
  * body to JSON.stringify.
  */
 
+import { jsonString } from '../../core/json-string.js';
 import type { OpenAIChatRequestBody } from './openai-chat-api.js';
-
-/** What JSON.stringify escapes in a string: `"`, `\`, controls, and surrogates (lone ones; paired ones go the slow way). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** `JSON.stringify(text)`. */
-function stringJson(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
-}
 
 /** `"name":` of the fields a body or a message usually has, made once. */
 const NAME_JSON = new Map<string, string>(
@@ -65,7 +57,7 @@ const UNABLE = null;
 function valueJson(value: unknown): string | undefined | typeof UNABLE {
   switch (typeof value) {
     case 'string':
-      return stringJson(value);
+      return jsonString(value);
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
@@ -103,7 +95,7 @@ function objectJson(object: Record<string, unknown>): string | typeof UNABLE {
     const text = key === 'messages' && Array.isArray(value) ? messagesJson(value) : valueJson(value);
     if (text === UNABLE) return UNABLE;
     if (text === undefined) continue;
-    const name = NAME_JSON.get(key) ?? `${stringJson(key)}:`;
+    const name = NAME_JSON.get(key) ?? `${jsonString(key)}:`;
     out += out === '' ? name + text : `,${name}${text}`;
   }
   return `{${out}}`;
