@@ -167,7 +167,8 @@ class JsonAnswer<T> implements AnswerReader<T> {
         body.toString('utf8', 0, length),
       );
     }
-    return this.#decode(parseJsonBody(deployment, body.toString('utf8')), deployment);
+    // UTF-8 (the default): `toString()` with no arguments goes straight to the decoder.
+    return this.#decode(parseJsonBody(deployment, body.toString()), deployment);
   }
 
   failure(error: unknown): unknown {

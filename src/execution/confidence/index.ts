@@ -20,6 +20,7 @@ import {
   hedgingSignal,
   jsonSignals,
   logprobSignal,
+  mayRefuseOrHedge,
   PRIOR_SCORE,
   refusalSignal,
   type Signal,
@@ -70,13 +71,15 @@ function round(value: number): number {
 function signalsOf(input: ConfidenceInput, options: ConfidenceOptions): Signal[] {
   const choice = input.result.choices[0];
   const text = answerText(choice);
-  // Runs on every answer the gateway returns: the text is folded once for both phrase scorers.
+  // Runs on every answer the gateway returns: the text is folded once for both phrase scorers,
+  // and one scan tells them whether it holds any phrase they look for (most answers hold none).
   const lower = folded(text);
+  const phrases = mayRefuseOrHedge(lower);
   const signals: Signal[] = [
     PRIOR,
     emptySignal(choice, text),
-    refusalSignal(choice, text, lower),
-    hedgingSignal(text, lower),
+    refusalSignal(choice, text, lower, phrases),
+    hedgingSignal(text, lower, phrases),
     finishSignal(input.request, choice),
   ];
   for (const signal of jsonSignals(input.request, choice, text)) signals.push(signal);

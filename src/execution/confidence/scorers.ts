@@ -89,6 +89,8 @@ function anyOf(phrases: readonly string[]): RegExp {
 
 const ANY_REFUSAL = anyOf(REFUSAL_PHRASES);
 const ANY_HEDGE = anyOf(HEDGES.map(([phrase]) => phrase));
+/** Both lists' phrases in one pattern: see `mayRefuseOrHedge`. */
+const ANY_REFUSAL_OR_HEDGE = anyOf([...REFUSAL_PHRASES, ...HEDGES.map(([phrase]) => phrase)]);
 /** The hedge that begins at an index, overlapping ones included: a lookahead consumes nothing. */
 const HEDGE_AT = new RegExp(`(?=(${ANY_HEDGE.source}))`, 'g');
 
@@ -147,6 +149,25 @@ function hedgesFrom(lower: string, from: number): Set<string> {
   return seen;
 }
 
+/**
+ * Whether `lower` (a folded answer) holds any refusal or hedge phrase: one scan where the two
+ * scorers make one each. Most answers hold none; the scorers are then told so (`phrases` false)
+ * and skip theirs (0.15 µs against 0.17 µs on a short answer, 0.81 against 0.94 on one with weak
+ * hedge words, 2.16 against 2.29 on 1 KB). A refusal phrase in the folded head of an answer is
+ * one in the folded whole: folding a prefix changes no ASCII character of it.
+ */
+export function mayRefuseOrHedge(lower: string): boolean {
+  return ANY_REFUSAL_OR_HEDGE.test(lower);
+}
+
+/** `lower.match(WEAK_HEDGES)?.length ?? 0`, without making the array of matches. */
+function weakHedgeCount(lower: string): number {
+  let count = 0;
+  WEAK_HEDGES.lastIndex = 0;
+  while (WEAK_HEDGES.test(lower)) count++;
+  return count;
+}
+
 function wordCount(lower: string): number {
   let runs = 0;
   WHITESPACE_RUN.lastIndex = 0;
@@ -182,9 +203,18 @@ export function emptySignal(choice: ChatChoice | undefined, text: string): Signa
   return hasToolCalls && blank ? ONLY_TOOL_CALLS : HAS_CONTENT;
 }
 
-/** `lower` is `folded(text)`, when the caller has it already. */
-export function refusalSignal(choice: ChatChoice | undefined, text: string, lower = folded(text)): Signal {
+/**
+ * `lower` is `folded(text)`, when the caller has it already; `phrases` false says it holds no
+ * refusal phrase (`mayRefuseOrHedge`), leaving only the refusal field to look at.
+ */
+export function refusalSignal(
+  choice: ChatChoice | undefined,
+  text: string,
+  lower = folded(text),
+  phrases = true,
+): Signal {
   if (choice?.message.refusal !== undefined && choice.message.refusal !== '') return REFUSAL_FIELD;
+  if (!phrases) return NO_REFUSAL;
   const head = foldedHead(text, lower);
   if (!ANY_REFUSAL.test(head)) return NO_REFUSAL;
   const phrase = REFUSAL_PHRASES.find((p) => head.includes(p));
@@ -201,13 +231,16 @@ export function refusalSignal(choice: ChatChoice | undefined, text: string, lowe
   };
 }
 
-/** `lower` is `folded(text)`, when the caller has it already. */
-export function hedgingSignal(text: string, lower = folded(text)): Signal {
+/**
+ * `lower` is `folded(text)`, when the caller has it already; `phrases` false says it holds no
+ * hedge phrase (`mayRefuseOrHedge`), leaving only the weak hedge words to count.
+ */
+export function hedgingSignal(text: string, lower = folded(text), phrases = true): Signal {
   if (text === '') return NO_TEXT;
   let strength = 0;
   const found: string[] = [];
   // The leftmost hit of the combined pattern is where the earliest phrase begins: scan from there.
-  const first = lower.search(ANY_HEDGE);
+  const first = phrases ? lower.search(ANY_HEDGE) : -1;
   if (first !== -1) {
     const seen = hedgesFrom(lower, first);
     for (const [phrase, weight] of HEDGES) {
@@ -217,7 +250,7 @@ export function hedgingSignal(text: string, lower = folded(text)): Signal {
       }
     }
   }
-  const weak = lower.match(WEAK_HEDGES)?.length ?? 0;
+  const weak = weakHedgeCount(lower);
   if (weak > 0) strength += Math.min(0.4, (4 * weak) / Math.max(20, wordCount(lower)));
   strength = Math.min(1, strength);
   if (strength === 0) return NO_HEDGING;

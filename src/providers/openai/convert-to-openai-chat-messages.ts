@@ -4,7 +4,9 @@
  * string (the form clients send and OpenAI documents first); anything else becomes a parts
  * array. Images become `image_url` parts, inline data as a data URL. Thinking parts are dropped:
  * OpenAI's chat API takes no reasoning input. Parts a role cannot carry on this wire (an image
- * in a system or tool message) are dropped rather than failing the call.
+ * in a system or tool message) are dropped rather than failing the call. The request body writer
+ * (`openai-chat-json.ts`) writes these messages by the fields set here, in the order set here: a
+ * field added here is added there too (its test compares the two over generated messages).
  */
 
 import type { AssistantMessage, ContentPart, ImagePart, Message } from '../../core/chat.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatRequest } from '../../core/chat.js';
+import type { ChatRequest, ContentPart, Message } from '../../core/chat.js';
+import { convertToOpenAIChatMessages } from './convert-to-openai-chat-messages.js';
 import type { OpenAIChatRequestBody } from './openai-chat-api.js';
-import { stringifyChatBody } from './openai-chat-json.js';
+import { stringifyBuiltChatBody, stringifyChatBody } from './openai-chat-json.js';
 import { buildOpenAIChatRequest } from './openai-chat-request.js';
 
 /** Strings JSON.stringify treats specially, and ones it leaves alone. */
@@ -202,6 +203,99 @@ describe('stringifyChatBody', () => {
       expect(stringifyChatBody(body)).not.toContain('polluted');
     } finally {
       delete proto.polluted;
+    }
+  });
+});
+
+/** Content parts of every kind, with odd strings in them. */
+function randomParts(next: () => number): ContentPart[] {
+  return Array.from({ length: Math.floor(next() * 4) }, (): ContentPart => {
+    switch (Math.floor(next() * 5)) {
+      case 0:
+        return { type: 'image', url: pick(next, ODD_STRINGS), ...(next() < 0.5 ? { detail: 'low' } : {}) };
+      case 1:
+        return { type: 'image', data: 'aGk=', ...(next() < 0.5 ? { mediaType: 'image/jpeg' } : {}) };
+      case 2:
+        return { type: 'thinking', text: pick(next, ODD_STRINGS) };
+      default:
+        return { type: 'text', text: pick(next, ODD_STRINGS) };
+    }
+  });
+}
+
+/** Canonical messages of every role, with and without the optional fields. */
+function randomMessages(next: () => number): Message[] {
+  return Array.from({ length: 1 + Math.floor(next() * 5) }, (): Message => {
+    const content = randomParts(next);
+    switch (pick(next, ['system', 'user', 'assistant', 'tool'] as const)) {
+      case 'system':
+        return { role: 'system', content };
+      case 'user':
+        return next() < 0.3
+          ? { role: 'user', content, name: pick(next, ODD_STRINGS) }
+          : { role: 'user', content };
+      case 'assistant': {
+        const message: Message = { role: 'assistant', content };
+        if (next() < 0.3) message.name = pick(next, ODD_STRINGS);
+        if (next() < 0.3) message.refusal = pick(next, ODD_STRINGS);
+        if (next() < 0.4) {
+          message.toolCalls = Array.from({ length: Math.floor(next() * 3) }, (_, i) => ({
+            id: `call_${i}`,
+            name: pick(next, ODD_STRINGS),
+            arguments: pick(next, ['{}', '{"a":1}', pick(next, ODD_STRINGS)]),
+          }));
+        }
+        return message;
+      }
+      default:
+        return { role: 'tool', toolCallId: pick(next, ODD_STRINGS), content };
+    }
+  });
+}
+
+describe('stringifyBuiltChatBody (messages by the fields the converter sets)', () => {
+  it("writes what JSON.stringify writes for the converter's messages, over a seeded corpus", () => {
+    const next = random(7);
+    for (let i = 0; i < 3000; i++) {
+      const body: OpenAIChatRequestBody = { messages: convertToOpenAIChatMessages(randomMessages(next)) };
+      if (next() < 0.7) body.model = pick(next, ODD_STRINGS);
+      if (next() < 0.3) body.temperature = pick(next, ODD_NUMBERS);
+      if (next() < 0.2) body['10'] = randomValue(next, 0);
+      expect(stringifyBuiltChatBody(body)).toBe(JSON.stringify(body));
+    }
+  });
+
+  it('writes whatever values the fields hold as JSON.stringify does, a toJSON or a bigint included', () => {
+    const odd = [
+      { role: 'user', content: 'hi', name: undefined },
+      { role: 'user', content: 7, name: null },
+      { role: 'assistant', content: null, refusal: null, tool_calls: undefined },
+      { role: 'assistant', content: [{ type: 'text', text: 'x' }], name: 'n', tool_calls: [] },
+      { role: 'tool', tool_call_id: undefined, content: '4' },
+      { role: 'developer', content: 'be brief' },
+      { role: 'user', content: new Date(0) },
+    ] as unknown as OpenAIChatRequestBody['messages'];
+    for (const message of odd) {
+      const body: OpenAIChatRequestBody = { messages: [message], model: 'm' };
+      expect(stringifyBuiltChatBody(body)).toBe(JSON.stringify(body));
+    }
+    const notMessages = {
+      messages: [null, 'x', { role: 'other', content: 'y' }],
+    } as unknown as OpenAIChatRequestBody;
+    expect(stringifyBuiltChatBody(notMessages)).toBe(JSON.stringify(notMessages));
+    const withBigint = { messages: [{ role: 'user', content: 1n }] } as unknown as OpenAIChatRequestBody;
+    expect(() => stringifyBuiltChatBody(withBigint)).toThrow(TypeError);
+  });
+
+  it('is what the request builder sends', () => {
+    const next = random(11);
+    const target = { provider: 'p', type: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'gpt-4o-mini' };
+    for (let i = 0; i < 500; i++) {
+      const messages = randomMessages(next);
+      const built = buildOpenAIChatRequest({ model: 'm', messages, stream: next() < 0.5 }, target);
+      const body = JSON.parse(built.body ?? '') as OpenAIChatRequestBody;
+      expect(body.messages).toEqual(convertToOpenAIChatMessages(messages));
+      expect(built.body).toBe(JSON.stringify({ ...body, messages: convertToOpenAIChatMessages(messages) }));
     }
   });
 });

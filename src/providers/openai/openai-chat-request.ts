@@ -17,7 +17,7 @@ import type {
   OpenAIResponseFormat,
   OpenAIToolChoice,
 } from './openai-chat-api.js';
-import { stringifyChatBody } from './openai-chat-json.js';
+import { stringifyBuiltChatBody } from './openai-chat-json.js';
 import { resolveOpenAIEndpoint } from './openai-presets.js';
 
 /** Body fields only this adapter decides, whatever passthrough says. */
@@ -100,6 +100,6 @@ export function buildOpenAIChatRequest(request: ChatRequest, target: UpstreamTar
     method: 'POST',
     path: endpoint.path,
     headers: endpoint.headers,
-    body: stringifyChatBody(body),
+    body: stringifyBuiltChatBody(body),
   };
 }
