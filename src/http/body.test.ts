@@ -2,7 +2,13 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGatewayError } from '../core/errors.js';
-import { readJsonBody } from './body.js';
+import {
+  type BodyReceiver,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  readJsonBody,
+  readJsonBodyInto,
+} from './body.js';
 
 const LIMIT = 1_000;
 
@@ -128,5 +134,131 @@ describe('readJsonBody when the client hangs up', () => {
     // Reading starts late (authentication waited on the key store) and finds the client gone.
     expect(await outcome(100, '{"a":')).toBe('rejected ECONNRESET');
     expect(await outcome(100, '')).toBe('rejected ECONNRESET');
+  });
+});
+
+/** The depth scan as it was, one byte at a time: what the faster one must agree with. */
+function depthExceedsByteByByte(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** A deterministic pseudo-random source, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('jsonDepthExceeds', () => {
+  it('agrees with a byte-by-byte scan on brackets, quotes and backslash runs inside long and short strings', () => {
+    const next = random(7);
+    const pieces = ['[', ']', '{', '}', '"', '\\', '\\\\', '\\"', 'a', 'é', ' ', ':', ','];
+    for (let n = 0; n < 20_000; n++) {
+      let text = '';
+      const count = Math.floor(next() * 60);
+      for (let k = 0; k < count; k++) {
+        // Long plain runs too: inside a string they take the native search for its end.
+        text +=
+          next() < 0.2 ? 'x'.repeat(Math.floor(next() * 80)) : pieces[Math.floor(next() * pieces.length)];
+      }
+      const bytes = Buffer.from(text);
+      for (const max of [0, 1, 2, 3, 8]) {
+        expect(jsonDepthExceeds(bytes, max), `${JSON.stringify(text)} max ${max}`).toBe(
+          depthExceedsByteByByte(bytes, max),
+        );
+      }
+    }
+  });
+
+  it('agrees with it for every alignment of a backslash run with the bytes looked at one by one', () => {
+    for (let pad = 0; pad < 60; pad++) {
+      for (let run = 0; run < 6; run++) {
+        for (const after of ['"', 'y"', '\\"z"']) {
+          const text = `["${'x'.repeat(pad)}${'\\'.repeat(run)}${after}${'['.repeat(4)}`;
+          const bytes = Buffer.from(text);
+          expect(jsonDepthExceeds(bytes, 3), text).toBe(depthExceedsByteByByte(bytes, 3));
+        }
+      }
+    }
+  });
+
+  it('finds nesting past the limit after long strings full of escapes, and none inside them', () => {
+    // Escaped quotes throughout, and an even run of backslashes before the closing quote.
+    const long = `"${'ab\\"c'.repeat(200)}${'\\'.repeat(40)}"`;
+    const deep = `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`;
+    expect(jsonDepthExceeds(Buffer.from(`[${long},${deep}]`), MAX_JSON_DEPTH)).toBe(true);
+    // One backslash more and that quote is escaped: the string never closes.
+    expect(jsonDepthExceeds(Buffer.from(`[${long.slice(0, -1)}\\"${deep}]`), MAX_JSON_DEPTH)).toBe(false);
+    expect(jsonDepthExceeds(Buffer.from(`["${'['.repeat(500)}"]`), MAX_JSON_DEPTH)).toBe(false);
+    // A string that never closes hides everything after it, as the byte scan says.
+    expect(jsonDepthExceeds(Buffer.from(`"${'x'.repeat(100)}\\"${'['.repeat(100)}`), 3)).toBe(false);
+  });
+});
+
+describe('readJsonBodyInto', () => {
+  function receiver(): BodyReceiver & { calls: string[] } {
+    const calls: string[] = [];
+    return {
+      calls,
+      bodyRead: (value) => calls.push(`read ${JSON.stringify(value)}`),
+      bodyFailed: (error) => calls.push(`failed ${isGatewayError(error) ? error.code : String(error)}`),
+    };
+  }
+
+  it('refuses a declared length over the limit at once, and reports a body exactly once', async () => {
+    let port = 0;
+    const seen: string[][] = [];
+    const server = createServer((req, res) => {
+      const into = receiver();
+      seen.push(into.calls);
+      readJsonBodyInto(req, LIMIT, into);
+      // Refused before reading: already told, synchronously.
+      if (into.calls.length > 0) into.calls.push('(synchronously)');
+      req.on('end', () => setImmediate(() => res.end('ok')));
+      if (into.calls.length > 0) {
+        res.setHeader('connection', 'close');
+        res.end('refused');
+      }
+    });
+    port = await listen(server);
+    const post = (body: string, length = Buffer.byteLength(body)) =>
+      new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          { port, host: '127.0.0.1', method: 'POST', path: '/', headers: { 'content-length': length } },
+          (res) => {
+            res.resume();
+            res.on('end', resolve);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      await post('{"a":[1,2]}');
+      await post('x', LIMIT + 1);
+      await post('{"a":');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(seen).toEqual([
+      ['read {"a":[1,2]}'],
+      ['failed PAYLOAD_TOO_LARGE', '(synchronously)'],
+      ['failed INVALID_REQUEST'],
+    ]);
   });
 });

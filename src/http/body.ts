@@ -4,7 +4,8 @@
  * refused before any byte is read, and a chunked body is cut off as soon as it passes it. It reads
  * with plain stream listeners (the module's own functions, no closures) into the first chunk (a
  * small body arrives in one) or one buffer of the declared length, which costs a fraction of
- * `for await` over the request. Nesting
+ * `for await` over the request. The outcome goes to a promise ({@link readJsonBody}) or to a
+ * route's own receiver object ({@link readJsonBodyInto}). Nesting
  * deeper than {@link MAX_JSON_DEPTH} is refused by a byte scan before `JSON.parse`, whose recursion
  * would otherwise overflow the stack on a body of a few kilobytes of brackets.
  */
@@ -16,27 +17,50 @@ import { GatewayError } from '../core/errors.js';
 export const MAX_JSON_DEPTH = 64;
 
 export function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    readJsonBodyInto(req, limitBytes, { bodyRead: resolve, bodyFailed: reject }),
+  );
+}
+
+/**
+ * Who a body read reports to: a promise's settle functions (readJsonBody), or a route's own
+ * per-request object, which spares the route a promise, its executor closure and an `await`.
+ */
+export interface BodyReceiver {
+  /** The parsed body. Must not throw: it runs inside the request's 'end' event. */
+  bodyRead(value: unknown): void;
+  bodyFailed(error: unknown): void;
+}
+
+/**
+ * {@link readJsonBody} reporting to `receiver`: exactly once, synchronously when the read is
+ * refused before it starts (a declared length over the limit, a client already gone).
+ */
+export function readJsonBodyInto(req: IncomingMessage, limitBytes: number, receiver: BodyReceiver): void {
   const declared = req.headers['content-length'];
   const expected = declared === undefined ? -1 : Number(declared);
-  if (expected > limitBytes) return Promise.reject(tooLarge(limitBytes));
+  if (expected > limitBytes) {
+    receiver.bodyFailed(tooLarge(limitBytes));
+    return;
+  }
   // A client that hung up before reading began (e.g. while authentication waited on the key store).
-  if (req.destroyed && !req.complete) return Promise.reject(aborted());
-  return new Promise((resolve, reject) => {
-    (req as Reading)[READ] = {
-      limitBytes,
-      expected,
-      first: undefined,
-      whole: undefined,
-      chunks: undefined,
-      size: 0,
-      resolve,
-      reject,
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+  if (req.destroyed && !req.complete) {
+    receiver.bodyFailed(aborted());
+    return;
+  }
+  (req as Reading)[READ] = {
+    limitBytes,
+    expected,
+    first: undefined,
+    whole: undefined,
+    chunks: undefined,
+    size: 0,
+    receiver,
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('close', onClose);
 }
 
 /**
@@ -53,8 +77,7 @@ interface BodyRead {
   whole: Buffer | undefined;
   chunks: Buffer[] | undefined;
   size: number;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  readonly receiver: BodyReceiver;
 }
 
 const READ = Symbol('switchyard.bodyRead');
@@ -75,7 +98,7 @@ function onData(this: Reading, chunk: Buffer): void {
   read.size += chunk.length;
   if (read.size > read.limitBytes || (read.expected >= 0 && read.size > read.expected)) {
     settled(this);
-    read.reject(tooLarge(read.limitBytes));
+    read.receiver.bodyFailed(tooLarge(read.limitBytes));
     return;
   }
   if (read.first === undefined) read.first = chunk;
@@ -94,6 +117,7 @@ function onData(this: Reading, chunk: Buffer): void {
 function onEnd(this: Reading): void {
   const read = settled(this);
   if (read === undefined) return;
+  let value: unknown;
   try {
     const bytes =
       read.whole !== undefined
@@ -101,14 +125,16 @@ function onEnd(this: Reading): void {
         : read.chunks !== undefined
           ? Buffer.concat(read.chunks, read.size)
           : read.first;
-    read.resolve(parseJson(bytes));
+    value = parseJson(bytes);
   } catch (error) {
-    read.reject(error);
+    read.receiver.bodyFailed(error);
+    return;
   }
+  read.receiver.bodyRead(value);
 }
 
 function onError(this: Reading, error: Error): void {
-  settled(this)?.reject(error);
+  settled(this)?.receiver.bodyFailed(error);
 }
 
 /**
@@ -117,7 +143,7 @@ function onError(this: Reading, error: Error): void {
  */
 function onClose(this: Reading): void {
   if (this.complete) return;
-  settled(this)?.reject(aborted());
+  settled(this)?.receiver.bodyFailed(aborted());
 }
 
 function aborted(): Error {
@@ -135,7 +161,7 @@ function parseJson(bytes: Buffer | undefined): unknown {
       details: { field: 'body', max_depth: MAX_JSON_DEPTH },
     });
   }
-  const text = bytes.toString('utf8');
+  const text = bytes.toString();
   try {
     return JSON.parse(text);
   } catch {
@@ -155,17 +181,46 @@ function tooLarge(limitBytes: number): GatewayError {
 /** True when brackets outside strings nest deeper than `max`; one pass, no allocation. */
 export function jsonDepthExceeds(bytes: Uint8Array, max: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
     const b = bytes[i]!;
-    if (inString) {
-      if (b === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
+    if (b === QUOTE) i = stringEnd(bytes, i + 1, n);
     else if (b === 0x5b || b === 0x7b) {
       if (++depth > max) return true;
     } else if (b === 0x5d || b === 0x7d) depth--;
   }
   return false;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** Bytes of a string looked at one by one before the rest is searched natively for a quote. */
+const INLINE_BYTES = 24;
+
+/**
+ * Where the string whose first byte is at `from` ends: its closing quote, or `n` when it runs to
+ * the end. Strings are most of a chat body's bytes, and a byte loop over them costs ~2 ns a byte:
+ * past its first bytes a string's next quote is found by `indexOf` (memchr), and it closes the
+ * string when the backslashes just before it are even in number (6 KB of messages: 6.6 → 3.6 µs).
+ * Looking at the next bytes one by one again after each escaped quote bounds text dense in
+ * escaped quotes to ~1.5× the byte loop.
+ */
+function stringEnd(bytes: Uint8Array, from: number, n: number): number {
+  let i = from;
+  for (;;) {
+    const inline = Math.min(n, i + INLINE_BYTES);
+    for (; i < inline; i++) {
+      const c = bytes[i]!;
+      if (c === QUOTE) return i;
+      if (c === BACKSLASH) i++; // skip the escaped byte
+    }
+    if (i >= n) return n;
+    // `i` is where a character starts (not an escaped byte): backslashes are counted back to it.
+    const quote = bytes.indexOf(QUOTE, i);
+    if (quote === -1) return n;
+    let k = quote - 1;
+    while (k >= i && bytes[k] === BACKSLASH) k--;
+    if ((quote - 1 - k) % 2 === 0) return quote;
+    i = quote + 1;
+  }
 }

@@ -27,6 +27,11 @@ export interface HttpContext {
   readonly signal: AbortSignal;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
+  /**
+   * Answers the request with `error` as the server answers a handler that throws or rejects:
+   * for a route that handles its own failures and returns nothing to wait on.
+   */
+  fail(error: unknown): void;
 }
 
 export type Handler = (context: HttpContext) => Promise<void> | void;

@@ -121,6 +121,39 @@ describe('GatewayResponse.writeHead', () => {
     );
   });
 
+  it('writes what Node writes for heads with the last names in another order, fewer, more or inherited', async () => {
+    const inherited = (): OutgoingHttpHeaders => {
+      // Own names those of TYPICAL; an enumerable name on the prototype, which Node leaves out.
+      const head = Object.create({ 'x-inherited': 'no' }) as OutgoingHttpHeaders;
+      Object.assign(head, TYPICAL());
+      return head;
+    };
+    const reversed = () => Object.fromEntries(Object.entries(TYPICAL()).reverse());
+    const fewer = () => Object.fromEntries(Object.entries(TYPICAL()).slice(0, 3));
+    const more = () => ({ ...TYPICAL(), 'x-more': 'm' });
+    const changed = (n: number) => () => ({
+      ...TYPICAL(),
+      'x-switchyard-attempts': n,
+      'x-latin1': `v${n}\u00e9`,
+    });
+    for (const head of [inherited, reversed, fewer, more, changed(2), changed(3), inherited, changed(4)]) {
+      // The typical head first, so that each of these finds its names as the last ones.
+      await both(withHead(TYPICAL));
+      const { node, gateway } = await both(withHead(head));
+      expect(gateway).toBe(node);
+    }
+    // The last head's names but its last one (withHead adds a content-length to every head).
+    await both(withHead(TYPICAL));
+    const prefix = await both((res) => {
+      res.writeHead(200, TYPICAL());
+      res.end();
+    });
+    expect(prefix.gateway).toBe(prefix.node);
+    expect(prefix.gateway).not.toContain('content-length');
+    expect((await both(withHead(inherited))).gateway).not.toContain('x-inherited');
+    expect((await both(withHead(changed(5)))).gateway).toContain('\r\nx-switchyard-attempts: 5\r\n');
+  });
+
   it('adds the request id and remembers the head for the access log, which getHeader never saw', async () => {
     let seen: Record<string, unknown> = {};
     const text = await raw(GatewayResponse, (res) => {

@@ -61,19 +61,30 @@ function validValue(value: unknown): value is string | number {
 
 /** The head as Node's header map, every name and value checked; undefined for Node's own path. */
 function checkedHeaderMap(head: OutgoingHttpHeaders): Record<string, HeaderEntry> | undefined {
-  // Own keys, in the order Node's `for…in` with its own-property check takes them.
-  const names = Object.keys(head);
-  if (last !== undefined && sameNames(names, last.names)) {
-    const { entries } = last;
-    for (let i = 0; i < names.length; i++) {
-      const value = head[names[i]!];
-      const entry = entries[i]!;
+  if (last !== undefined) {
+    // `for…in` over the head itself, not `Object.keys`: no array of names per head, and V8 reads
+    // each value through the head's enumeration cache (a chat answer's 16: 0.27 → 0.15 µs).
+    // for…in also yields inherited names, after the own ones: a head with any has more names
+    // than the last one, so it is not taken here.
+    const { names, entries } = last;
+    let i = 0;
+    for (const name in head) {
+      if (i === names.length || name !== names[i]) return freshHeaderMap(head);
+      const value = head[name];
+      const entry = entries[i++]!;
       if (entry[1] === value) continue;
       if (!validValue(value)) return undefined;
       entry[1] = value;
     }
-    return last.map;
+    if (i === names.length) return last.map;
   }
+  return freshHeaderMap(head);
+}
+
+/** A new header map for a head whose names differ from the last one's. */
+function freshHeaderMap(head: OutgoingHttpHeaders): Record<string, HeaderEntry> | undefined {
+  // Own keys, in the order Node's `for…in` with its own-property check takes them.
+  const names = Object.keys(head);
   const map = new HeaderMap();
   const entries: HeaderEntry[] = [];
   for (const name of names) {
@@ -88,10 +99,9 @@ function checkedHeaderMap(head: OutgoingHttpHeaders): Record<string, HeaderEntry
   return map;
 }
 
-function sameNames(names: readonly string[], known: readonly string[]): boolean {
-  if (names.length !== known.length) return false;
-  for (let i = 0; i < names.length; i++) if (names[i] !== known[i]) return false;
-  return true;
+/** The front door's state of the request a response answers, told when the response closes. */
+export interface ResponseExchange {
+  closed(): void;
 }
 
 export class GatewayResponse<
@@ -101,6 +111,8 @@ export class GatewayResponse<
   requestId = '';
   /** The headers object the head was written with (when it was given as one). */
   written: OutgoingHttpHeaders | undefined = undefined;
+  /** Set by the front door: its one 'close' listener for every response finds the request here. */
+  exchange: ResponseExchange | undefined = undefined;
 
   override writeHead(
     statusCode: number,

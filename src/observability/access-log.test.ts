@@ -155,6 +155,32 @@ describe('access log', () => {
     expect(lines[4]).not.toContain(SECRET.slice(4, 16));
   });
 
+  it('writes each line its own method and path while they repeat, change and come back', () => {
+    const { log, lines, redactor } = capture();
+    const runtimeKey = 'vk-learned-Jx7Pq2Vn5Rc8'; // no secret's shape: redacted only once learned
+    const paths = ['/v1/chat/completions', '/v1/models', `/v1/models/${runtimeKey}`, '/v1/a"b'];
+    const methods = ['POST', 'GET', 'DELETE', 'P"ST'];
+    const records: AccessRecord[] = [];
+    for (let n = 0; n < 40; n++) {
+      // New strings each time, equal to earlier ones, as a request's method and path are.
+      records.push({ ...record, method: `${methods[(n >> 1) % 4]}`, path: `${paths[n % 4]}` });
+    }
+    // The same path just before and just after the secret is learned.
+    records[20] = { ...record, path: `/v1/models/${runtimeKey}` };
+    records[21] = { ...record, path: `/v1/models/${runtimeKey}` };
+    const expected: string[] = [];
+    for (const [n, each] of records.entries()) {
+      // A secret learned at runtime: from then on the same path is written redacted.
+      if (n === 21) redactor.addSecret(runtimeKey);
+      log(each);
+      const stamp = (JSON.parse(lines[n] ?? '{}') as { timestamp: string }).timestamp;
+      expected.push(formerLine(each, redactor, stamp));
+    }
+    expect(lines).toEqual(expected);
+    expect(lines[20]).toContain(runtimeKey);
+    expect(lines.slice(21).join('\n')).not.toContain(runtimeKey.slice(6, 20));
+  });
+
   it('writes strings as JSON.stringify does', () => {
     const samples = [
       '',

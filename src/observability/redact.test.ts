@@ -65,6 +65,23 @@ describe('createRedactor: known secrets', () => {
     expect(local.text(`k=${virtualKey}`)).toBe(`k=${REDACTED}`);
   });
 
+  it('answers a text seen just before as it did, until a secret learned since changes the answer', () => {
+    const local = createRedactor({ secrets: [] });
+    const virtualKey = 'sy-virtual-Zp3Kq8Wm1Tx6';
+    const path = (tail: string) => `/v1/models/${tail}`; // a new string each time, as from a request
+    expect(local.text(path(virtualKey))).toBe(path(virtualKey));
+    expect(local.text(path(virtualKey))).toBe(path(virtualKey));
+    local.addSecret(virtualKey);
+    expect(local.text(path(virtualKey))).toBe(`/v1/models/${REDACTED}`);
+    expect(local.text(path(virtualKey))).toBe(`/v1/models/${REDACTED}`);
+    local.addSecret('pw1234'); // a short secret clears it too
+    expect(local.text(path('pw1234'))).toBe(path('pw1234').replace('pw1234', REDACTED));
+    // Nothing to remove: the very text given, also when an equal one was the last seen.
+    const again = path('plain');
+    expect(local.text(path('plain'))).toBe(again);
+    expect(Object.is(local.text(again), again)).toBe(true);
+  });
+
   it('matches secrets shorter than the window whole, and ignores very short ones', () => {
     const local = createRedactor({ secrets: ['pa55wd', 'ab', ''] });
     expect(local.text('login pa55wd ok')).toBe(`login ${REDACTED} ok`);

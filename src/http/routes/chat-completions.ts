@@ -10,13 +10,13 @@ import type { ChatRequest } from '../../core/chat.js';
 import { toGatewayError } from '../../core/errors.js';
 import type { Gateway, StreamOutcome } from '../../gateway/gateway.js';
 import { createRequestContext, type RequestContext } from '../../gateway/request-context.js';
-import { readJsonBody } from '../body.js';
+import { type BodyReceiver, readJsonBodyInto } from '../body.js';
 import type { HttpContext } from '../context.js';
 import { formatCostHeader, type Headers, sendError, sendJsonText } from '../respond.js';
 import { mergeRouting, routingFromHeaders } from '../routing-headers.js';
 import { writeChunk } from '../stream-writer.js';
 import { decodeChatRequest } from '../wire/openai/decode-chat-request.js';
-import { encodeChatResponse, stringifyChatCompletion } from '../wire/openai/encode-chat-response.js';
+import { chatCompletionJson } from '../wire/openai/encode-chat-response.js';
 import { createChatStreamEncoder } from '../wire/openai/encode-chat-stream.js';
 
 export function servedHeaders(
@@ -87,22 +87,51 @@ export function newContext(http: HttpContext, endpoint: string): RequestContext 
   });
 }
 
-export async function chatCompletions(http: HttpContext): Promise<void> {
-  // The body is awaited here, not in an async helper: each async frame costs a promise and a turn.
-  const request = decodeChat(http, await readJsonBody(http.req, http.bodyLimitBytes));
+/**
+ * The body is read into a small per-request object rather than awaited: an async handler costs
+ * its own promise and frame, the read's promise and its executor closure, an `await`, and the
+ * server's `.catch` on what it returns (~0.1 µs per request, measured on that control flow
+ * alone). What follows the body is one async function that answers every failure itself, so
+ * nothing it returns needs a handler. Failures before it — the body's, its decoding's — are
+ * answered by `http.fail`, as the server answers a handler that throws.
+ */
+export function chatCompletions(http: HttpContext): void {
+  readJsonBodyInto(http.req, http.bodyLimitBytes, new ChatCompletion(http));
+}
+
+class ChatCompletion implements BodyReceiver {
+  constructor(private readonly http: HttpContext) {}
+
+  bodyRead(body: unknown): void {
+    let request: ChatRequest;
+    try {
+      request = decodeChat(this.http, body);
+    } catch (error) {
+      this.http.fail(error);
+      return;
+    }
+    void answerChat(this.http, request);
+  }
+
+  bodyFailed(error: unknown): void {
+    this.http.fail(error);
+  }
+}
+
+/** Runs the request and writes its answer or its error; never rejects (see chatCompletions). */
+async function answerChat(http: HttpContext, request: ChatRequest): Promise<void> {
   const context = newContext(http, 'chat.completions');
   const { gateway, res } = http;
   try {
     if (!request.stream) {
       const outcome = await gateway.chat(request, context);
-      const body = encodeChatResponse(outcome.result, {
-        id: `chatcmpl-${context.requestId}`,
-        model: outcome.model.name,
-      });
       sendJsonText(
         res,
         200,
-        stringifyChatCompletion(body),
+        chatCompletionJson(outcome.result, {
+          id: `chatcmpl-${context.requestId}`,
+          model: outcome.model.name,
+        }),
         servedHeaders(context, outcome, outcome.settlement.costNanos),
       );
       return;
@@ -110,7 +139,14 @@ export async function chatCompletions(http: HttpContext): Promise<void> {
     const outcome = await gateway.stream(request, context);
     await writeStream(http, gateway, context, outcome, request.streamIncludeUsage === true);
   } catch (error) {
-    sendError(res, toGatewayError(error), gateway.redactor, { 'x-switchyard-request-id': context.requestId });
+    try {
+      sendError(res, toGatewayError(error), gateway.redactor, {
+        'x-switchyard-request-id': context.requestId,
+      });
+    } catch (failure) {
+      // What the server does with a handler's rejection (writing the error failed too).
+      http.fail(failure);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatResult } from '../../../core/chat.js';
-import { encodeChatResponse, stringifyChatCompletion } from './encode-chat-response.js';
+import { chatCompletionJson, encodeChatResponse, stringifyChatCompletion } from './encode-chat-response.js';
 
 const RESULT: ChatResult = {
   id: 'upstream-1',
@@ -168,5 +168,139 @@ describe('stringifyChatCompletion', () => {
       { ...out, system_fingerprint: 7 as unknown as string },
     ];
     for (const value of odd) expect(stringifyChatCompletion(value)).toBe(JSON.stringify(value));
+  });
+});
+
+describe('chatCompletionJson', () => {
+  /** A deterministic pseudo-random source, so a failure can be replayed. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+  const next = random(11);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const maybe = <T>(value: T): T | undefined => (next() < 0.5 ? value : undefined);
+  const SAMPLES = [
+    '',
+    'ok',
+    'say "hi"\\',
+    '\n\t\u0000\u001f',
+    '\u2028 é → 😀',
+    '\ud800',
+    'x\udfffy',
+    '</script>',
+  ];
+  const text = () => {
+    let out = '';
+    for (let k = Math.floor(next() * 3); k >= 0; k--) out += pick(SAMPLES);
+    return out;
+  };
+  const count = () => pick([0, 1, 12, 1_000_000, 2 ** 53 - 1, 0.5, -3]);
+  const reasons = [
+    { unified: 'stop', raw: 'stop' },
+    { unified: 'length', raw: 'MAX_TOKENS' },
+    { unified: 'tool_calls', raw: 'tool_use' },
+    { unified: 'content_filter', raw: 'SAFETY' },
+    { unified: 'other', raw: 'pause_turn' },
+    { unified: 'error', raw: null },
+  ] as const;
+
+  function generated(): ChatResult {
+    const choices: ChatResult['choices'] = [];
+    for (let i = Math.floor(next() * 3); i > 0; i--) {
+      const content: ChatResult['choices'][number]['message']['content'] = [];
+      for (let k = Math.floor(next() * 4); k > 0; k--) {
+        content.push(
+          next() < 0.7 ? { type: 'text', text: text() } : { type: 'thinking', text: text(), signature: 's' },
+        );
+      }
+      const message: ChatResult['choices'][number]['message'] = { role: 'assistant', content };
+      const refusal = maybe(text());
+      if (refusal !== undefined) message.refusal = refusal;
+      if (next() < 0.3) {
+        message.toolCalls = Array.from({ length: Math.floor(next() * 3) }, (_, k) => ({
+          id: `call_${k}${text()}`,
+          name: 'f',
+          arguments: text(),
+        }));
+      }
+      const choice: ChatResult['choices'][number] = {
+        index: choices.length,
+        message,
+        finishReason: pick(reasons),
+      };
+      if (next() < 0.3) {
+        choice.logprobs = [
+          { token: text(), logprob: -0.25, topLogprobs: [{ token: text(), logprob: -1e-7 }] },
+        ];
+      }
+      choices.push(choice);
+    }
+    const usage: ChatResult['usage'] = { inputTokens: count(), outputTokens: count() };
+    const cached = maybe(count());
+    if (cached !== undefined) usage.cachedInputTokens = cached;
+    const written = maybe(count());
+    if (written !== undefined) usage.cacheWriteTokens = written;
+    const reasoning = maybe(count());
+    if (reasoning !== undefined) usage.reasoningTokens = reasoning;
+    const result: ChatResult = { id: 'upstream', model: 'm', created: pick([1727000000, 1]), choices, usage };
+    const fingerprint = maybe(text());
+    if (fingerprint !== undefined) result.systemFingerprint = fingerprint;
+    return result;
+  }
+
+  it('writes exactly what JSON.stringify writes of encodeChatResponse, for generated results', () => {
+    for (let n = 0; n < 5_000; n++) {
+      const result = generated();
+      const opts = { id: `chatcmpl-${text()}`, model: text() };
+      expect(chatCompletionJson(result, opts)).toBe(JSON.stringify(encodeChatResponse(result, opts)));
+    }
+    for (const result of [RESULT, { ...RESULT, choices: [] }]) {
+      const opts = { id: 'chatcmpl-01a2150a-2666-7000-a39a-7d33909fd8c1', model: 'gpt-4o-mini' };
+      expect(chatCompletionJson(result, opts)).toBe(JSON.stringify(encodeChatResponse(result, opts)));
+    }
+  });
+
+  it('stamps a result without a timestamp with the time now, as encodeChatResponse does', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const out = JSON.parse(chatCompletionJson({ ...RESULT, created: 0 }, { id: 'x', model: 'm' })) as {
+      created: number;
+    };
+    expect(out.created).toBeGreaterThanOrEqual(before);
+    expect(out.created).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
+  it('writes what JSON.stringify writes for values of types the canonical model does not allow', () => {
+    const choice = RESULT.choices[0]!;
+    const odd: ChatResult[] = [
+      { ...RESULT, created: Number.POSITIVE_INFINITY },
+      { ...RESULT, usage: { inputTokens: Number.NaN, outputTokens: 1 } },
+      { ...RESULT, usage: { inputTokens: 1, outputTokens: Number.NEGATIVE_INFINITY } },
+      { ...RESULT, usage: { inputTokens: Number.MAX_VALUE, outputTokens: Number.MAX_VALUE } },
+      { ...RESULT, usage: { inputTokens: '5' as unknown as number, outputTokens: 1 } },
+      { ...RESULT, usage: { inputTokens: 1, outputTokens: 2, cachedInputTokens: Number.NaN } },
+      { ...RESULT, systemFingerprint: 7 as unknown as string },
+      { ...RESULT, choices: [{ ...choice, index: Number.NaN }] },
+      {
+        ...RESULT,
+        choices: [{ ...choice, message: { ...choice.message, refusal: 3 as unknown as string } }],
+      },
+      {
+        ...RESULT,
+        choices: [
+          {
+            ...choice,
+            message: { role: 'assistant', content: [{ type: 'text', text: 4 as unknown as string }] },
+          },
+        ],
+      },
+    ];
+    for (const result of odd) {
+      const opts = { id: 'x', model: 'm' };
+      expect(chatCompletionJson(result, opts)).toBe(JSON.stringify(encodeChatResponse(result, opts)));
+    }
   });
 });
