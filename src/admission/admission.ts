@@ -20,6 +20,12 @@ export interface AdmissionRequest {
     | Pick<ChatRequest, 'model' | 'messages' | 'maxTokens' | 'routing' | 'tools'>
     | { model: string; input: string[] };
   plan: RoutePlan;
+  /**
+   * When the request is admitted, by `Date.now()`, if the caller has just read it (the gateway
+   * passes the request's start, read just before routing): admitting then reads no clock of its
+   * own. Ignored by an admission that goes by another clock (a test's).
+   */
+  at?: number;
 }
 
 /** What a request really cost, for `Admission.settle`. */

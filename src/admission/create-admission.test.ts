@@ -372,6 +372,38 @@ describe('createAdmission', () => {
     expect(await tokens(true)).toBe(30);
   });
 
+  it('admits at the time the caller read, when admission goes by Date.now, and ignores it otherwise', async () => {
+    const DAY = 86_400_000;
+    const admitted = async (withClock: boolean) => {
+      const clock = createTestClock(Date.now());
+      const counters = createMemoryCounterStore(withClock ? { now: clock.now } : {});
+      const { config } = parseConfigObject(BASE);
+      const { registry } = createRegistry(config, { adapterFor, defaultBaseUrl });
+      const admission = createAdmission({
+        config,
+        registry,
+        counters,
+        keys: createMemoryKeyStore(),
+        logger: createLogger({ level: 'error', redactor: createRedactor({ secrets: [] }) }),
+        ...(withClock ? { now: clock.now } : {}),
+      });
+      const caller = callerOf(key({ tpm: 1_000, budgetUsd: 1, budgetWindow: 'daily' }));
+      // Read three days ago: the budget period and the rate window are that day's.
+      const at = Date.now() - 3 * DAY;
+      await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN, at });
+      const day = (time: number) => new Date(time).toISOString().slice(0, 10);
+      return {
+        thatDay: (await counters.get(`budget:key:key_1:daily:${day(at)}`)).reserved,
+        today: (await counters.get(`budget:key:key_1:daily:${day(clock.now())}`)).reserved,
+        // Counted three days ago, the request has left the window of a minute ago.
+        tokensNow: counters.local!.hit('rate:key:key_1:tokens', 60_000, 1_000, 0).count,
+      };
+    };
+    expect(await admitted(false)).toEqual({ thatDay: WORST_SMALL, today: 0, tokensNow: 0 });
+    // A test clock is the admission's own: `at` is not on it.
+    expect(await admitted(true)).toEqual({ thatDay: 0, today: WORST_SMALL, tokensNow: 129 });
+  });
+
   it('alerts once per period past the threshold, across replicas sharing a store', async () => {
     const clock = createTestClock(Date.UTC(2026, 5, 1, 10));
     const shared = createMemoryCounterStore({ now: clock.now });

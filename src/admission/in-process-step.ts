@@ -149,7 +149,7 @@ export function createInProcessStep(ops: LocalCounterOps, step: StepContext): Ad
     admit(context: RequestContext, input: AdmissionRequest, rates, budgets, capped) {
       const request = input.request;
       const size = inputSize(request);
-      const at = now();
+      const at = wallClock && input.at !== undefined ? input.at : now();
       const ticket = new InProcessTicket(rates, sharedClock ? at : ops.now());
       try {
         if (rates.length > 0) {

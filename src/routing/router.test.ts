@@ -4,7 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { answerResult } from '../execution/confidence/__fixtures__/answers.js';
 import { scoreConfidence } from '../execution/confidence/index.js';
 import type { RoutePlan } from './plan.js';
-import { createRouter } from './router.js';
+import { createRouter, type PlanInput } from './router.js';
 import { ask, defaultRegistry, priorsOf, registryOf, thrown } from './strategies/__fixtures__/registries.js';
 import { loadCustomRouters } from './strategies/custom.js';
 
@@ -245,6 +245,65 @@ describe('createRouter: what the model names', () => {
       strategy: 'custom',
       route: 'mine',
     });
+  });
+
+  it('sticks by the identity given beside the request as by a stickyKey in it', () => {
+    const keyed = registryOf(
+      { mini: {}, haiku: {}, sonnet: {} },
+      {
+        routes: {
+          byKey: {
+            strategy: 'ab',
+            sticky_by: 'key',
+            variants: [
+              { model: 'mini', weight: 1 },
+              { model: 'haiku', weight: 1 },
+              { model: 'sonnet', weight: 2 },
+            ],
+          },
+          anyway: {
+            strategy: 'ab',
+            variants: [
+              { model: 'mini', weight: 1 },
+              { model: 'haiku', weight: 1 },
+            ],
+          },
+          mine: { strategy: 'custom', module: './unused.mjs' },
+        },
+      },
+    );
+    const seen: PlanInput[] = [];
+    const custom = (request: PlanInput) => {
+      seen.push(request);
+      return 'mini';
+    };
+    const router = createRouter(keyed, { customRouters: new Map([['mine', custom]]) });
+    const drawn = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const key = `key_${i}`;
+      for (const request of [
+        ask('hi', undefined, { model: 'byKey' }),
+        ask('hi', undefined, { model: 'anyway' }),
+        ask('hi', undefined, { model: 'anyway', user: 'u1' }),
+        ask('hi', undefined, { model: 'byKey', stickyKey: 'own' }),
+      ]) {
+        const beside = router.plan(request, {}, key);
+        expect(beside).toEqual(router.plan({ stickyKey: key, ...request }, {}));
+        drawn.add(models(beside)[0]!);
+      }
+      // Without a key given, the request's own (or none) decides, as before.
+      expect(router.plan(ask('hi', undefined, { model: 'byKey' }), {})).toEqual(
+        router.plan(ask('hi', undefined, { model: 'byKey' })),
+      );
+      // A custom router reads the request itself: the key is in it.
+      router.plan(ask('hi', undefined, { model: 'mine' }), {}, key);
+      expect(seen.at(-1)).toEqual({ stickyKey: key, ...ask('hi', undefined, { model: 'mine' }) });
+    }
+    // The keys do split between the variants (the assignment follows them).
+    expect(drawn).toEqual(new Set(['mini', 'haiku', 'sonnet']));
+    expect(router.plan(ask('hi', undefined, { model: 'byKey', stickyKey: 'own' }), {}, 'key_1').reason).toBe(
+      router.plan(ask('hi', undefined, { model: 'byKey', stickyKey: 'own' })).reason,
+    );
   });
 
   it('checks route settings once, at creation, naming the path', () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
-import { classifyPrompt, classifyRequest, describeClassification } from './classify-request.js';
+import {
+  type Classification,
+  classifyPrompt,
+  classifyRequest,
+  describeClassification,
+  strongestContributions,
+} from './classify-request.js';
 import { CUES } from './cues.js';
 
 interface Case {
@@ -344,5 +350,126 @@ describe('classifyRequest', () => {
       `classify ${text.length} chars: median ${samples[2500]!.toFixed(1)} µs (under vitest's transform)`,
     );
     expect(samples.length).toBe(5000);
+  });
+});
+
+/** A small deterministic generator, so that a failure can be replayed. */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('explaining the tier (strongestContributions)', () => {
+  /** What the explanation was before: the first three of a stable sort, stopping at one that did not add. */
+  function bySorting(rank: number, labels: readonly string[], points: readonly number[]): string[] {
+    const sorted = labels.map((label, i) => ({ label, points: points[i]! }));
+    sorted.sort((a, b) =>
+      rank === 0 ? Math.abs(b.points) - Math.abs(a.points) || a.points - b.points : b.points - a.points,
+    );
+    const why: string[] = [];
+    for (const c of sorted) {
+      if (why.length === 3) break;
+      if (rank > 0 && c.points <= 0) break;
+      why.push(c.label);
+    }
+    return why;
+  }
+
+  it('picks what a stable sort put first, ties to the first found, for every tier', () => {
+    const random = generator(20_240_131);
+    // Few distinct values, so that ties (and equal magnitudes of opposite sign) are common.
+    const values = [-2, -1.5, -1, -0.5, -0.3, 0.3, 0.5, 0.75, 1, 1.5, 2, 3];
+    for (let run = 0; run < 5_000; run++) {
+      const count = Math.floor(random() * 9);
+      const labels = Array.from({ length: count }, (_, i) => `c${i}`);
+      const points = Array.from({ length: count }, () => values[Math.floor(random() * values.length)]!);
+      // Scratch lists longer than `count`, as the classifier's are after a larger request.
+      const stale = [...points, 9, -9];
+      for (const rank of [0, 1, 2, 3]) {
+        expect(strongestContributions(rank, [...labels, 'x', 'y'], stale, count)).toEqual(
+          bySorting(rank, labels, points),
+        );
+      }
+    }
+  });
+
+  it('explains prompts with several contributions as before', () => {
+    const cases: [string, string, number, string[]][] = [
+      [
+        'Research and write a comprehensive, rigorous survey of consensus protocols',
+        'expert',
+        12,
+        ["'research'", "'comprehensive'", "'rigorous'"],
+      ],
+      [
+        'Design a scalable, fault-tolerant, distributed system; evaluate trade-offs, ensure security and performance',
+        'expert',
+        12.8,
+        ["'design'", "'scalable'", "'fault-tolerant'"],
+      ],
+      ['Explain simply and briefly what a list is', 'basic', 1, ["'explain'", "'briefly'"]],
+      [
+        'Quick: just tell me simply, briefly, what is a cat?',
+        'basic',
+        -2,
+        ["'what is'", "'quick'", "'briefly'"],
+      ],
+      [
+        '- one\n- two\n- three\n- four\n- five\n- six\nWhy? How? When? Where?',
+        'advanced',
+        3,
+        ['6 list items', '4 questions', "'why'"],
+      ],
+      [
+        'Fix this:\n```js\nfunction f() { return 1 }\n```\nthen explain the edge cases and constraints',
+        'advanced',
+        4.95,
+        ["'explain'", "'fix'", "'edge cases'"],
+      ],
+    ];
+    for (const [prompt, tier, score, why] of cases) {
+      expect(classifyPrompt(prompt)).toMatchObject({ tier, score, tierWhy: why });
+    }
+  });
+});
+
+describe('describeClassification', () => {
+  const fresh = (c: Classification) =>
+    `task=${c.task} (${c.taskWhy.join(', ')}), tier=${c.tier} (${c.tierWhy.join(', ')})`;
+
+  it('says the same as a text made afresh, whatever came before', () => {
+    const random = generator(7);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const reasons = ['arithmetic', "'what is'", "'write'", 'a, b', '', 'code block'];
+    let previous: Classification = classifyPrompt('What is 2+2?');
+    for (let run = 0; run < 20_000; run++) {
+      // Most differ from the one before in one thing only: a text kept for the wrong one would show.
+      const next: Classification = {
+        ...previous,
+        taskWhy: [...previous.taskWhy],
+        tierWhy: [...previous.tierWhy],
+      };
+      const change = Math.floor(random() * 7);
+      if (change === 0) next.task = pick(['math', 'code', 'chat', 'mbpp']);
+      if (change === 1) next.tier = pick(['basic', 'intermediate', 'advanced', 'expert'] as const);
+      if (change === 2) next.taskWhy = Array.from({ length: Math.floor(random() * 4) }, () => pick(reasons));
+      if (change === 3) next.tierWhy = Array.from({ length: Math.floor(random() * 4) }, () => pick(reasons));
+      if (change === 4 && next.taskWhy.length > 0) next.taskWhy = [pick(reasons), ...next.taskWhy.slice(1)];
+      if (change === 5) next.tierWhy = [...next.tierWhy, pick(reasons)];
+      expect(describeClassification(next)).toBe(fresh(next));
+      previous = next;
+    }
+  });
+
+  it('follows a classification changed in place after it was described', () => {
+    const classification = classifyPrompt('What is 2+2?');
+    expect(describeClassification(classification)).toBe("task=math (arithmetic), tier=basic ('what is')");
+    (classification.taskWhy as string[]).push('more');
+    expect(describeClassification(classification)).toBe(
+      "task=math (arithmetic, more), tier=basic ('what is')",
+    );
   });
 });

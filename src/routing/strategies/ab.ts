@@ -54,13 +54,13 @@ export function stickyKey(context: PlanContext): { key: string; by: string } {
     sticky === 'session'
       ? [['session', session]]
       : sticky === 'key'
-        ? [['key', request.stickyKey]]
+        ? [['key', context.stickyKey]]
         : sticky === 'user'
           ? [['user', user]]
           : [
               ['user', user],
               ['session', session],
-              ['key', request.stickyKey],
+              ['key', context.stickyKey],
             ];
   for (const [by, key] of order) if (key !== undefined && key !== '') return { key, by };
   return { key: lastUserText(request), by: 'prompt' };

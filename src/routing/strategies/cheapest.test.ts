@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { RoutingSnapshot } from '../plan.js';
+import type { ModelEntry, Registry } from '../../registry/registry.js';
+import { tierAt } from '../classify/tasks.js';
+import type { RoutePlan, RoutingSnapshot } from '../plan.js';
 import { ask, priorsOf, registryOf, thrown } from './__fixtures__/registries.js';
 import { cheapest, createCheapestStrategy } from './cheapest.js';
-import type { PlanRequest } from './plan-context.js';
+import { createPlanContext, formatUsd, type PlanContext, type PlanRequest } from './plan-context.js';
+import { describeSkips, nothingFits, screen } from './screen.js';
 
 const LADDER = registryOf({
   tiny: { tier: 'basic', capabilities: ['chat', 'code'], price: [0.1, 0.4], quality: 0.7, context: 8_000 },
@@ -269,5 +272,223 @@ describe('cheapest', () => {
       expect(result.kind === 'sequence' && result.attempts[0]?.model).toBe('tiny');
       expect(result.reason).not.toContain('priors');
     });
+  });
+});
+
+describe('cheapest: the texts of a plan by tier', () => {
+  /**
+   * The plan by tier as it was made before its texts were kept from one plan to the next: every
+   * text built afresh from the request's own context.
+   */
+  function afresh(
+    request: PlanRequest,
+    candidates: readonly ModelEntry[],
+    snapshot: RoutingSnapshot,
+    registry: Registry,
+  ): RoutePlan {
+    const context = createPlanContext(request, candidates, snapshot, registry);
+    const screened = screen(context);
+    if (screened.fit.length === 0) throw nothingFits(context, screened, 'cheapest');
+    const need = context.need();
+    const { fit, cost } = screened;
+    const better = (c: PlanContext, a: number, costA: number, b: number, costB: number): boolean => {
+      if (costA !== costB) return costA < costB;
+      if (c.quality(a) !== c.quality(b)) return c.quality(a) > c.quality(b);
+      return c.set.models[a]!.name < c.set.models[b]!.name;
+    };
+    let best = -1;
+    let atTier = 0;
+    let fallback = -1;
+    let highest = -1;
+    for (let k = 0; k < fit.length; k++) {
+      const i = fit[k]!;
+      const tier = context.set.tier[i]!;
+      if (tier >= need.minTier) {
+        atTier++;
+        if (best === -1 || better(context, i, cost[k]!, fit[best]!, cost[best]!)) best = k;
+      } else if (
+        tier > highest ||
+        (tier === highest && better(context, i, cost[k]!, fit[fallback]!, cost[fallback]!))
+      ) {
+        highest = tier;
+        fallback = k;
+      }
+    }
+    const relaxedTo = best === -1 ? highest : undefined;
+    if (best === -1) best = fallback;
+    const name = context.set.models[fit[best]!]!.name;
+    const tierName = tierAt(need.minTier);
+    const relaxed =
+      relaxedTo === undefined ? '' : ` (no ${tierName} model fits; best tier there is: ${tierAt(relaxedTo)})`;
+    const c = context.classification();
+    const described =
+      context.operation === 'embeddings'
+        ? 'embeddings'
+        : `task=${c.task} (${c.taskWhy.join(', ')}), tier=${c.tier} (${c.tierWhy.join(', ')})`;
+    const skipped = describeSkips(screened.skips, need);
+    let notes =
+      relaxedTo === undefined ? `${fit.length} fit (${atTier} at tier >= ${tierName})` : `${fit.length} fit`;
+    if (skipped !== '') notes += `; ${skipped}`;
+    if (screened.circuitNote !== undefined) notes += `; ${screened.circuitNote}`;
+    return {
+      kind: 'sequence',
+      strategy: 'cheapest',
+      attempts: [
+        {
+          model: name,
+          reason: `cheapest with ${need.label} at tier >= ${relaxedTo === undefined ? tierName : tierAt(relaxedTo)}`,
+        },
+      ],
+      reason: `cheapest: ${described} → ${name} (${formatUsd(cost[best]!)} est.)${relaxed}; ${notes}`,
+    };
+  }
+
+  it('are what they would be if made afresh, whatever was planned before', () => {
+    let state = 99;
+    const random = () => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      return state / 2 ** 32;
+    };
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const prompts = [
+      'What is 2+2?',
+      'What is 2+3?',
+      'hi',
+      'Write a binary search function',
+      'Explain how TCP congestion control works',
+      'Prove that the square root of 2 is irrational',
+      'Research and write a comprehensive, rigorous survey of consensus protocols',
+      LONG,
+    ];
+    const noExpert = ALL.filter((m) => m.name !== 'huge');
+    const chatOnly = ALL.filter((m) => m.name !== 'embed');
+    const tinyDeployments = LADDER.get('tiny')!.deployments.map((d) => d.id);
+    let previous: PlanRequest = ask('What is 2+2?');
+    for (let run = 0; run < 4_000; run++) {
+      // Most requests repeat the one before with one thing changed, so that a text kept for the
+      // wrong request would show.
+      let request: PlanRequest = previous;
+      const change = Math.floor(random() * 9);
+      if (change === 0) request = ask(pick(prompts));
+      if (change === 1) request = { ...request, routing: { maxCostUsd: pick([0.00001, 0.0005, 0.005, 1]) } };
+      if (change === 2) request = { ...request, maxTokens: pick([10, 500, 7_999, 100_000]) };
+      if (change === 3)
+        request = { ...request, routing: { tier: pick(['basic', 'intermediate', 'expert']) } };
+      if (change === 4) request = { ...request, routing: { task: pick(['math', 'code', 'vision', 'chat']) } };
+      if (change === 5) {
+        const text = pick(prompts);
+        request = {
+          model: 'auto',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text },
+                { type: 'image', url: 'https://example.com/a.png' },
+              ],
+            },
+          ],
+        };
+      }
+      if (change === 6) request = { model: 'auto', operation: 'embeddings', input: [pick(prompts)] };
+      const candidates = pick([ALL, ALL, noExpert, chatOnly, ALL.slice(0, 3)]);
+      const snapshot: RoutingSnapshot = pick([
+        {},
+        {},
+        { openCircuits: new Set(tinyDeployments) },
+        { openCircuits: new Set(LADDER.deployments().map((d) => d.id)) },
+      ]);
+      let expected: RoutePlan | string;
+      try {
+        expected = afresh(request, candidates, snapshot, LADDER);
+      } catch (error) {
+        expected = (error as Error).message;
+      }
+      let actual: RoutePlan | string;
+      try {
+        actual = cheapest(request, candidates, snapshot, LADDER);
+      } catch (error) {
+        actual = (error as Error).message;
+      }
+      expect(actual).toEqual(expected);
+      previous = request;
+    }
+  });
+
+  it('follow a change in any one thing they say, with all else the same', () => {
+    const models = (...names: string[]) => names.map((name) => LADDER.get(name)!);
+    const open = (...names: string[]) => ({
+      openCircuits: new Set(names.flatMap((name) => LADDER.get(name)!.deployments.map((d) => d.id))),
+    });
+    const one = (spec: Parameters<typeof registryOf>[0]['m']) => {
+      const registry = registryOf({ m: spec });
+      return { registry, candidates: [...registry.models.values()] };
+    };
+    const math = ask('Prove that the square root of 2 is irrational');
+    const expert = ask('Research and write a comprehensive, rigorous survey of consensus protocols');
+    const intermediate = ask('Explain how TCP congestion control works');
+    type Case = [PlanRequest, readonly ModelEntry[], RoutingSnapshot, Registry];
+    const withMath = one({ tier: 'advanced', capabilities: ['chat', 'math'] });
+    const withoutMath = one({ tier: 'advanced', capabilities: ['chat'] });
+    const atIntermediate = one({ tier: 'intermediate' });
+    const atAdvanced = one({ tier: 'advanced' });
+    const named = (name: string) => {
+      const registry = registryOf({ [name]: { tier: 'basic' } });
+      return { registry, candidates: [...registry.models.values()] };
+    };
+    const [a, b] = [named('a'), named('b')];
+    const pairs: [what: string, Case, Case][] = [
+      [
+        'the model chosen',
+        [ask('hi'), a.candidates, {}, a.registry],
+        [ask('hi'), b.candidates, {}, b.registry],
+      ],
+      [
+        'the capability (a candidate declares math, or none does)',
+        [math, withMath.candidates, {}, withMath.registry],
+        [math, withoutMath.candidates, {}, withoutMath.registry],
+      ],
+      [
+        'the tier relaxed to',
+        [expert, atIntermediate.candidates, {}, atIntermediate.registry],
+        [expert, atAdvanced.candidates, {}, atAdvanced.registry],
+      ],
+      [
+        'how many fit',
+        [expert, models('tiny', 'big'), {}, LADDER],
+        [expert, models('tiny', 'small', 'big'), {}, LADDER],
+      ],
+      [
+        'how many fit at the tier',
+        [intermediate, models('tiny', 'mid'), {}, LADDER],
+        [intermediate, models('mid', 'big'), {}, LADDER],
+      ],
+      [
+        'whether the fitting models were kept with open circuits',
+        [ask('hi'), models('tiny', 'small', 'mid', 'big'), open('mid', 'big'), LADDER],
+        [ask('hi'), models('tiny', 'small'), open('tiny', 'small'), LADDER],
+      ],
+    ];
+    for (const [what, first, second] of pairs) {
+      const texts = (plan: RoutePlan) => [plan.reason, plan.kind === 'sequence' && plan.attempts[0]?.reason];
+      expect(texts(afresh(...first)), what).not.toEqual(texts(afresh(...second)));
+      for (const [before, after] of [
+        [first, second],
+        [second, first],
+      ] as const) {
+        cheapest(...before);
+        expect(cheapest(...after), what).toEqual(afresh(...after));
+      }
+    }
+  });
+
+  it('gives a plan the same reason text as the plan before when nothing differs', () => {
+    const first = plan(ask('What is 2+2?'));
+    const second = plan(ask('What is 2+2?'));
+    expect(second.reason).toBe(first.reason);
+    expect(second).not.toBe(first);
+    expect(second.kind === 'sequence' && second.attempts).not.toBe(
+      first.kind === 'sequence' && first.attempts,
+    );
   });
 });

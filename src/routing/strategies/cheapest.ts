@@ -35,12 +35,94 @@ function better(context: PlanContext, a: number, costA: number, b: number, costB
 }
 
 /** `3 fit (3 at tier >= basic); skipped 1 over budget; …`, built without an array of notes. */
-function tail(context: PlanContext, screened: Screened, atTier?: string): string {
-  const skipped = describeSkips(screened.skips, context.need());
-  let notes = atTier === undefined ? `${screened.fit.length} fit` : `${screened.fit.length} fit (${atTier})`;
+function notesText(
+  fit: number,
+  atTier: string | undefined,
+  skipped: string,
+  circuitNote: string | undefined,
+): string {
+  let notes = atTier === undefined ? `${fit} fit` : `${fit} fit (${atTier})`;
   if (skipped !== '') notes += `; ${skipped}`;
-  if (screened.circuitNote !== undefined) notes += `; ${screened.circuitNote}`;
+  if (circuitNote !== undefined) notes += `; ${circuitNote}`;
   return notes;
+}
+
+/**
+ * The texts of the last plan by tier and everything they were made from. A route's requests are
+ * alike, so request after request the same texts come out: building them (with the request's
+ * description) was a fifth to a third of planning a short prompt over three models (0.15–0.5 µs,
+ * measured), and a reason that is the same string as the last one is also compared by identity
+ * downstream (the `x-switchyard-route` header, the ledger's string table) instead of character
+ * by character. Strings are compared by value, so a text is reused only when it would come out
+ * the same; what the texts are made from but not compared here (the tier needed) is in the
+ * request's description.
+ */
+interface TierTexts {
+  description: string;
+  model: string;
+  cost: number;
+  relaxedTo: number | undefined;
+  fit: number;
+  atTier: number;
+  skipped: string;
+  circuitNote: string | undefined;
+  label: string;
+  reason: string;
+  attemptReason: string;
+}
+
+let lastTierTexts: TierTexts | undefined;
+
+function tierTexts(
+  context: PlanContext,
+  screened: Screened,
+  model: string,
+  cost: number,
+  relaxedTo: number | undefined,
+  atTier: number,
+): TierTexts {
+  const need = context.need();
+  const description = describeRequest(context);
+  const skipped = describeSkips(screened.skips, need);
+  const fit = screened.fit.length;
+  const last = lastTierTexts;
+  if (
+    last !== undefined &&
+    last.description === description &&
+    last.model === model &&
+    last.cost === cost &&
+    last.relaxedTo === relaxedTo &&
+    last.fit === fit &&
+    last.atTier === atTier &&
+    last.skipped === skipped &&
+    last.circuitNote === screened.circuitNote &&
+    last.label === need.label
+  ) {
+    return last;
+  }
+  const tierName = tierAt(need.minTier);
+  const relaxed =
+    relaxedTo === undefined ? '' : ` (no ${tierName} model fits; best tier there is: ${tierAt(relaxedTo)})`;
+  const notes = notesText(
+    fit,
+    relaxedTo === undefined ? `${atTier} at tier >= ${tierName}` : undefined,
+    skipped,
+    screened.circuitNote,
+  );
+  lastTierTexts = {
+    description,
+    model,
+    cost,
+    relaxedTo,
+    fit,
+    atTier,
+    skipped,
+    circuitNote: screened.circuitNote,
+    label: need.label,
+    reason: `cheapest: ${description} → ${model} (${formatUsd(cost)} est.)${relaxed}; ${notes}`,
+    attemptReason: `cheapest with ${need.label} at tier >= ${relaxedTo === undefined ? tierName : tierAt(relaxedTo)}`,
+  };
+  return lastTierTexts;
 }
 
 function byTier(context: PlanContext, screened: Screened): RoutePlan {
@@ -69,21 +151,13 @@ function byTier(context: PlanContext, screened: Screened): RoutePlan {
   }
   const relaxedTo = best === -1 ? highest : undefined;
   if (best === -1) best = fallback;
-  const chosen = screened.fit[best]!;
-  const name = context.set.models[chosen]!.name;
-  const tierName = tierAt(need.minTier);
-  const relaxed =
-    relaxedTo === undefined ? '' : ` (no ${tierName} model fits; best tier there is: ${tierAt(relaxedTo)})`;
+  const name = context.set.models[fit[best]!]!.name;
+  const texts = tierTexts(context, screened, name, cost[best]!, relaxedTo, atTier);
   return {
     kind: 'sequence',
     strategy: 'cheapest',
-    attempts: [
-      {
-        model: name,
-        reason: `cheapest with ${need.label} at tier >= ${relaxedTo === undefined ? tierName : tierAt(relaxedTo)}`,
-      },
-    ],
-    reason: `cheapest: ${describeRequest(context)} → ${name} (${formatUsd(screened.cost[best]!)} est.)${relaxed}; ${tail(context, screened, relaxedTo === undefined ? `${atTier} at tier >= ${tierName}` : undefined)}`,
+    attempts: [{ model: name, reason: texts.attemptReason }],
+    reason: texts.reason,
   };
 }
 
@@ -105,13 +179,15 @@ function byPriors(context: PlanContext, screened: Screened, tolerance: number): 
   const chosen = screened.fit[best]!;
   const name = context.set.models[chosen]!.name;
   const quality = context.quality(chosen);
+  const skipped = describeSkips(screened.skips, context.need());
   return {
     kind: 'sequence',
     strategy: 'cheapest',
     attempts: [{ model: name, reason: `cheapest with prior quality >= ${tolerance} x best` }],
     reason:
       `cheapest: ${describeRequest(context)}; priors → ${name} (prior ${quality.toFixed(3)} >= ` +
-      `${tolerance} x best ${bestQuality.toFixed(3)}, ${formatUsd(bestCost)}/query); ${tail(context, screened)}`,
+      `${tolerance} x best ${bestQuality.toFixed(3)}, ${formatUsd(bestCost)}/query); ` +
+      notesText(screened.fit.length, undefined, skipped, screened.circuitNote),
   };
 }
 

@@ -17,7 +17,7 @@ import {
   classifyRequest,
   describeClassification,
 } from '../classify/classify-request.js';
-import { canonicalTask, type Tier, tierRank } from '../classify/tasks.js';
+import { canonicalTask, TASKS, type Task, type Tier, tierRank } from '../classify/tasks.js';
 import type { RoutePlan, RoutingSnapshot } from '../plan.js';
 import { type CandidateSet, candidateSet, capabilityBit } from './candidate-set.js';
 
@@ -162,6 +162,11 @@ export class PlanContext {
   readonly routeName: string | undefined;
   /** A model the request named while asking for a strategy: it goes first. */
   readonly preferred: string | undefined;
+  /**
+   * What sticky A/B assignment follows for `key`: the request's `stickyKey`, or the identity
+   * the router was given beside the request (the gateway's virtual key id).
+   */
+  stickyKey: string | undefined;
   readonly options: ResolvedStrategyOptions;
   private classified: Classification | undefined;
   private needed: Need | undefined;
@@ -196,6 +201,7 @@ export class PlanContext {
     this.route = route;
     this.routeName = extras.routeName;
     this.preferred = extras.preferred;
+    this.stickyKey = request.stickyKey;
     this.options = extras.options ?? DEFAULT_OPTIONS;
     this.classified = extras.classification;
     this.needed = undefined;
@@ -269,6 +275,15 @@ const VISION_BIT = capabilityBit('vision');
 const CHAT_BIT = capabilityBit('chat');
 const EMBEDDINGS_BIT = capabilityBit('embeddings');
 
+// The labels of a need, made once per task rather than once per plan (and then the same string
+// every time, which a reason built from them can be compared by).
+const BASIC_TASK_LABELS = labelsByTask((task) => `chat (basic ${task})`);
+const UNDECLARED_TASK_LABELS = labelsByTask((task) => `chat (no candidate declares ${task})`);
+
+function labelsByTask(label: (task: Task) => string): Readonly<Record<Task, string>> {
+  return Object.fromEntries(TASKS.map((task) => [task, label(task)])) as Record<Task, string>;
+}
+
 function computeNeed(context: PlanContext): Need {
   const minContext = context.promptTokens + (context.request.maxTokens ?? 0);
   const vision = context.hasImages && (context.set.declared & VISION_BIT) !== 0;
@@ -292,9 +307,9 @@ function computeNeed(context: PlanContext): Need {
     const taskBit = capabilityBit(task);
     if (classification.tier === 'basic') {
       // A basic ask is within any chat model's reach; the specialist capability is for harder ones.
-      label = `chat (basic ${task})`;
+      label = BASIC_TASK_LABELS[task];
     } else if ((context.set.declared & taskBit) === 0) {
-      label = `chat (no candidate declares ${task})`;
+      label = UNDECLARED_TASK_LABELS[task];
     } else {
       capability = task;
       bit = taskBit;
