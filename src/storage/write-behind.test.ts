@@ -106,6 +106,36 @@ describe('createBatchWriteBehind', () => {
     expect(state.writes).toEqual([[id(0), id(1)], [id(0)]]);
   });
 
+  it('releases a batch to the builder once written and out of the queue, a failed one only once written', async () => {
+    const { state, write } = backend();
+    const released: string[][] = [];
+    const queue = createBatchWriteBehind<Ids, number>({
+      batchSize: 2,
+      flushMs: 5,
+      maxRetryMs: 20,
+      builder: {
+        ...idsBuilder,
+        release(batch) {
+          // Nothing the queue still answers for may be handed back.
+          for (const entry of batch) expect(queue.queued(entry.id)).toBeUndefined();
+          released.push(batch.map((entry) => entry.id));
+        },
+      },
+      write: (batch) => write(batch.map((entry) => entry.id)),
+      report: (err) => state.errors.push(err),
+    });
+    queues.push(queue);
+    state.failing = true;
+    queue.append(fullRecord(0));
+    await expect(queue.flush()).rejects.toThrow('disk full');
+    expect(released).toEqual([]);
+    queue.append(fullRecord(1));
+    queue.append(fullRecord(2));
+    state.failing = false;
+    await queue.flush();
+    expect(released).toEqual([[id(0)], [id(1), id(2)]]);
+  });
+
   it('leaves no empty batch behind a record the builder refuses', async () => {
     const { state, write } = backend();
     const queue = createBatchWriteBehind<Ids, number>({

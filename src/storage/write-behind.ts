@@ -32,6 +32,8 @@ export interface BatchBuilder<Batch, Queued> {
   add(batch: Batch, record: LedgerRecord): void;
   /** The first record with this id in the batch, as kept; undefined if none. */
   find(batch: Batch, requestId: string): Queued | undefined;
+  /** Told when a batch is written and out of the queue: what it holds may serve another. */
+  release?(batch: Batch): void;
 }
 
 interface QueueOptions {
@@ -128,6 +130,7 @@ export function createBatchWriteBehind<Batch, Queued>(
     inFlight = false;
     failures = 0;
     queue.shift();
+    builder.release?.(done.batch);
     written += done.records;
     for (let i = waiters.length - 1; i >= 0; i--) {
       const waiter = waiters[i];

@@ -24,28 +24,32 @@ function settingsOf(file: string): { pageSize: number; journalMode: string } {
 }
 
 describe('useWal', () => {
-  it('gives a new file the larger pages, in WAL mode with synchronous=NORMAL', () => {
+  it('gives a new file 16 KiB pages, in WAL mode with synchronous=NORMAL', () => {
     const file = freshPath();
     const db = new Database(file);
     useWal(db);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
     db.exec('CREATE TABLE t (a)');
     db.close();
+    expect(PAGE_SIZE).toBe(16_384);
     expect(settingsOf(file)).toEqual({ pageSize: PAGE_SIZE, journalMode: 'wal' });
   });
 
   it('leaves the pages of an existing file as they are, WAL or not', () => {
-    for (const journalMode of ['wal', 'delete']) {
-      const file = freshPath();
-      const old = new Database(file);
-      old.pragma(`journal_mode = ${journalMode}`);
-      old.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
-      old.close();
-      const db = new Database(file);
-      useWal(db);
-      db.prepare('INSERT INTO t VALUES (2)').run();
-      db.close();
-      expect(settingsOf(file)).toEqual({ pageSize: 4_096, journalMode: 'wal' });
-    }
+    // 4 KiB: SQLite's own; 8 KiB: what useWal gave a new file before 16 KiB.
+    for (const pageSize of [4_096, 8_192])
+      for (const journalMode of ['wal', 'delete']) {
+        const file = freshPath();
+        const old = new Database(file);
+        old.pragma(`page_size = ${pageSize}`);
+        old.pragma(`journal_mode = ${journalMode}`);
+        old.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
+        old.close();
+        const db = new Database(file);
+        useWal(db);
+        db.prepare('INSERT INTO t VALUES (2)').run();
+        db.close();
+        expect(settingsOf(file)).toEqual({ pageSize, journalMode: 'wal' });
+      }
   });
 });

@@ -7,10 +7,11 @@ import {
   ATTEMPT_WIDTH,
   addRecord,
   createPendingRows,
-  decodeRows,
+  decodeRow,
   findRecord,
   LEDGER_TEXT_COLUMNS,
   LEDGER_WIDTH,
+  MULTI_ROW_INSERTS,
   type PendingRows,
   type RowBatch,
   type SqlValue,
@@ -49,23 +50,49 @@ function pendingOf(list: readonly LedgerRecord[], capacity = 4): PendingRows {
   return rows;
 }
 
-/** Every value of a batch, decoded as the writer binds them. */
+/** Every value of a batch, decoded as the writer binds them (strings as strings). */
 function decoded(batch: RowBatch): { ledger: SqlValue[]; attempts: SqlValue[] } {
-  const ledger = new Array<SqlValue>(batch.ledger.length).fill(null);
-  const attempts = new Array<SqlValue>(batch.attempts.length).fill(null);
-  decodeRows(batch.ledger, 0, LEDGER_TEXT_COLUMNS, batch.strings, ledger);
-  decodeRows(batch.attempts, 0, ATTEMPT_TEXT_COLUMNS, batch.strings, attempts);
+  const ledger = new Array<SqlValue>(batch.records * LEDGER_WIDTH).fill(null);
+  const attempts = new Array<SqlValue>(batch.attemptRows * ATTEMPT_WIDTH).fill(null);
+  for (let record = 0; record < batch.records; record++) {
+    const at = record * LEDGER_WIDTH;
+    ledger[at] = batch.ids[batch.ledger[at] as number] as string;
+    decodeRow(batch.ledger, at, LEDGER_TEXT_COLUMNS, batch.strings, ledger, at);
+  }
+  for (let row = 0; row < batch.attemptRows; row++) {
+    const at = row * ATTEMPT_WIDTH;
+    attempts[at] = batch.ids[batch.attempts[at] as number] as string;
+    decodeRow(batch.attempts, at, ATTEMPT_TEXT_COLUMNS, batch.strings, attempts, at);
+  }
   return { ledger, attempts };
 }
 
-describe('addRecord and decodeRows', () => {
+describe('addRecord and decodeRow', () => {
   it('encode the values of the shared column mapping, column for column, every row in record order', () => {
     const batch = toRowBatch(pendingOf(records));
     expect(decoded(batch)).toStrictEqual({
       ledger: records.flatMap((r) => columnValues(r).ledger),
       attempts: records.flatMap((r) => columnValues(r).attempts),
     });
-    expect(batch.attemptCounts).toEqual(records.map((r) => r.attempts.length));
+    expect(batch.records).toBe(records.length);
+    expect(batch.attemptRows).toBe(records.reduce((sum, r) => sum + r.attempts.length, 0));
+  });
+
+  it('put the request id first in both tables, where the writer puts it', () => {
+    // decodeRow leaves column 0 to its caller, which fills in the record's request id.
+    expect(LEDGER_COLUMNS[0]).toBe('request_id');
+    expect(ATTEMPT_COLUMNS[0]).toBe('request_id');
+  });
+
+  it('keep request ids of any text apart, in record order', () => {
+    const odd = ['', 'é', 'req-😀', 'a\u0000b', '\ud800', 'x'.repeat(300), 'req-00001'];
+    const list = odd.map((requestId, i) => fullRecord(i, { requestId }));
+    const batch = toRowBatch(pendingOf(list));
+    expect(batch.ids).toStrictEqual(odd);
+    expect(decoded(batch).ledger.filter((_, i) => i % LEDGER_WIDTH === 0)).toStrictEqual(odd);
+    expect(decoded(batch).attempts.filter((_, i) => i % ATTEMPT_WIDTH === 0)).toStrictEqual(
+      list.flatMap((r) => r.attempts.map(() => r.requestId)),
+    );
   });
 
   it('encode a field that changes, comes back, or repeats as an equal but distinct string', () => {
@@ -106,22 +133,25 @@ describe('addRecord and decodeRows', () => {
     expect(column('project')).toBeNull();
   });
 
-  it('hold a string repeated within a batch once, and every request id apart', () => {
+  it('hold a string repeated within a batch once, and the request ids apart from them', () => {
     const batch = toRowBatch(pendingOf(Array.from({ length: 50 }, (_, i) => fullRecord(i))));
     expect(batch.strings[0]).toBeNull();
     for (const text of ['/v1/chat/completions', 'gpt-4o-mini', 'openai', 'primary', 'alpha', 'key-1'])
       expect(batch.strings.filter((s) => s === text)).toHaveLength(1);
-    for (let i = 0; i < 50; i++) expect(batch.strings).toContain(fullRecord(i).requestId);
-    // 50 ids, 50 distinct tag lists, and a few dozen strings shared by all.
-    expect(batch.strings.length).toBeLessThan(50 * 2 + 30);
+    for (let i = 0; i < 50; i++) expect(batch.strings).not.toContain(fullRecord(i).requestId);
+    // 50 distinct tag lists, and a few dozen strings shared by all.
+    expect(batch.strings.length).toBeLessThan(50 + 30);
   });
 
   it('grow a batch past the capacity it was made with', () => {
     const many = Array.from({ length: 300 }, (_, i) => fullRecord(i));
     const batch = toRowBatch(pendingOf(many, 1));
-    expect(batch.ledger).toHaveLength(300 * LEDGER_WIDTH);
-    expect(batch.attempts).toHaveLength(300 * 2 * ATTEMPT_WIDTH);
-    expect(decoded(batch).ledger.slice(-LEDGER_WIDTH)).toStrictEqual(columnValues(fullRecord(299)).ledger);
+    expect(batch.ledger.length).toBeGreaterThanOrEqual(300 * LEDGER_WIDTH);
+    expect(batch.attempts.length).toBeGreaterThanOrEqual(300 * 2 * ATTEMPT_WIDTH);
+    expect(decoded(batch)).toStrictEqual({
+      ledger: many.flatMap((r) => columnValues(r).ledger),
+      attempts: many.flatMap((r) => columnValues(r).attempts),
+    });
   });
 });
 
@@ -148,19 +178,69 @@ describe('findRecord', () => {
   });
 });
 
-describe('toRowBatch', () => {
-  it('copies the codes at their exact size, so that the batch can be transferred and built again', () => {
+describe('toRowBatch and createPendingRows', () => {
+  it('hand the writer the queue’s own codes, in memory a worker thread shares', () => {
     const rows = pendingOf([fullRecord(1), fullRecord(2)], 64);
     const batch = toRowBatch(rows);
-    expect(batch.ledger).toHaveLength(2 * LEDGER_WIDTH);
-    expect(batch.ledger.byteLength).toBe(batch.ledger.buffer.byteLength);
-    expect(batch.attempts.byteLength).toBe(batch.attempts.buffer.byteLength);
-    const before = decoded(batch);
-    // What a worker writer does with it: move the buffers to the thread.
-    structuredClone(batch, { transfer: [batch.ledger.buffer, batch.attempts.buffer] });
-    expect(batch.ledger).toHaveLength(0);
+    expect(batch.ledger).toBe(rows.ledger);
+    expect(batch.attempts).toBe(rows.attempts);
+    expect(batch.ledger.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(batch.attempts.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // What a worker writer does with it: post it. The codes are shared, not moved or copied.
+    const posted = structuredClone(batch);
+    expect(decoded(posted)).toStrictEqual(decoded(batch));
+    rows.ledger[1] = 42;
+    expect(posted.ledger[1]).toBe(42);
     // A retry builds the same batch again from the queue's copy.
-    expect(decoded(toRowBatch(rows))).toStrictEqual(before);
     expect(findRecord(rows, fullRecord(2).requestId)).toStrictEqual(fullRecord(2));
+  });
+
+  it('build a batch in the arrays of one written before, whatever they held', () => {
+    const first = pendingOf(
+      Array.from({ length: 120 }, (_, i) => fullRecord(i, { tags: undefined })),
+      1,
+    );
+    const reused = createPendingRows(1, { ledger: first.ledger, attempts: first.attempts });
+    expect(reused.ledger).toBe(first.ledger);
+    expect(reused.attempts).toBe(first.attempts);
+    const list = [fullRecord(500), minimalRecord('req-min', Date.UTC(2026, 0, 1)), fullRecord(501)];
+    for (const record of list) addRecord(reused, record);
+    expect(decoded(toRowBatch(reused))).toStrictEqual({
+      ledger: list.flatMap((r) => columnValues(r).ledger),
+      attempts: list.flatMap((r) => columnValues(r).attempts),
+    });
+    for (const record of list) expect(findRecord(reused, record.requestId)).toStrictEqual(record);
+    expect(findRecord(reused, fullRecord(3).requestId)).toBeUndefined();
+  });
+});
+
+describe('MULTI_ROW_INSERTS', () => {
+  it('cast every text column back to TEXT, and bind every other value as it is', () => {
+    const one = MULTI_ROW_INSERTS.find((insert) => insert.rows === 1);
+    const values = (columns: readonly string[], text: readonly boolean[]) =>
+      `(${columns.map((_, i) => (text[i] ? 'CAST(? AS TEXT)' : '?')).join(', ')})`;
+    expect(one?.ledger).toBe(
+      `INSERT OR IGNORE INTO ledger (${LEDGER_COLUMNS.join(', ')}) VALUES ${values(LEDGER_COLUMNS, LEDGER_TEXT_COLUMNS)}`,
+    );
+    expect(one?.attempts).toBe(
+      `INSERT OR IGNORE INTO ledger_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES ${values(ATTEMPT_COLUMNS, ATTEMPT_TEXT_COLUMNS)}`,
+    );
+    expect(LEDGER_COLUMNS.filter((_, i) => LEDGER_TEXT_COLUMNS[i])).toEqual([
+      'request_id',
+      'endpoint',
+      'key_id',
+      'project',
+      'user_id',
+      'tags',
+      'route',
+      'strategy',
+      'model',
+      'provider',
+      'deployment',
+      'status',
+      'error_code',
+      'route_trace',
+      'feedback_comment',
+    ]);
   });
 });

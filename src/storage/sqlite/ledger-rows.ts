@@ -9,11 +9,15 @@
  * caller changes later reaches it, and nothing of it stays on the heap but its request id (an
  * array of 42 values and the boxed numbers in it, held until its batch was written, outlived
  * young-generation collections and cost the main thread more to promote than to build). A string
- * repeated within a batch (endpoint, model, provider, key id, …) is in the table once, so the
- * writer thread is posted the codes, the request ids and the distinct strings, where it was
- * posted, and had to rebuild, every value of every row. The table belongs to the batch, not to a
- * writer thread: a batch needs nothing sent before it, whether it is a retry or goes to a thread
- * that replaced one that died.
+ * repeated within a batch (endpoint, model, provider, key id, …) is in the table once; the
+ * request ids, one per record, are a list of their own, and a record's first code is its index.
+ * The codes live in shared memory (SharedArrayBuffer), so posting a batch to the writer thread
+ * copies none of them, and the arrays of a written batch are reused for a later one: allocating,
+ * zeroing, copying and transferring fresh ones for every batch, with the page faults that came
+ * with them, was most of what the ledger cost the main thread (measured at 6,700 records/s
+ * through the worker writer: 2.1–2.5 µs per record then, 1.3 now). The string table belongs to
+ * the batch, not to a writer thread: a batch needs nothing sent before it, whether it is a retry
+ * or goes to a thread that replaced one that died.
  */
 
 import {
@@ -41,14 +45,23 @@ export type SqlValue = string | number | null;
 /** The records of one batch, encoded as they are appended (the queue's copy of them). */
 export interface PendingRows {
   records: number;
-  /** `LEDGER_WIDTH` codes per record, record after record; grown as records come. */
+  /**
+   * `LEDGER_WIDTH` codes per record, record after record; grown as records come. A record's
+   * first code (its request id) is its index in `ids`.
+   */
   ledger: Float64Array;
   attemptRows: number;
-  /** `ATTEMPT_WIDTH` codes per attempt: the attempts of every record, in record order. */
+  /**
+   * `ATTEMPT_WIDTH` codes per attempt: the attempts of every record, in record order. An
+   * attempt's first code (its request id) is the index of its record in `ids`.
+   */
   attempts: Float64Array;
-  /** How many attempts each record has. */
-  attemptCounts: number[];
-  /** What the codes of text columns point at: `strings[0]` is NULL. */
+  /**
+   * The request ids of the records, in record order. (One string of them all, cut up by the
+   * writer, cost as much to post and to build.)
+   */
+  ids: string[];
+  /** What the codes of the other text columns point at: `strings[0]` is NULL. */
   strings: (string | null)[];
   /** Where a repeated string already is in `strings`. */
   stringCodes: Map<string, number>;
@@ -61,14 +74,25 @@ export interface PendingRows {
   lastCode: number[];
 }
 
-/** A batch as the writer inserts it: its arrays are its own, to be posted or transferred. */
+/**
+ * A batch as the writer inserts it. Its arrays are the queue's own, in shared memory, and may be
+ * longer than its rows: the writer reads them in place, and must not change them.
+ */
 export interface RowBatch {
-  /** `LEDGER_WIDTH` codes per record. */
-  ledger: Float64Array<ArrayBuffer>;
-  /** `ATTEMPT_WIDTH` codes per attempt row. */
-  attempts: Float64Array<ArrayBuffer>;
-  attemptCounts: number[];
-  strings: (string | null)[];
+  records: number;
+  /** `LEDGER_WIDTH` codes per record (see `PendingRows.ledger`). */
+  ledger: Float64Array;
+  attemptRows: number;
+  /** `ATTEMPT_WIDTH` codes per attempt row (see `PendingRows.attempts`). */
+  attempts: Float64Array;
+  ids: readonly string[];
+  strings: readonly (string | null)[];
+}
+
+/** The arrays of a written batch, for `createPendingRows` to build another in. */
+export interface RowBuffers {
+  ledger: Float64Array;
+  attempts: Float64Array;
 }
 
 export const LEDGER_WIDTH = LEDGER_COLUMNS.length;
@@ -139,9 +163,17 @@ export interface MultiRowInsert {
   attempts: string;
 }
 
-const values = (width: number): string => `(${Array.from({ length: width }, () => '?').join(', ')})`;
-const insertSql = (table: string, columns: readonly string[], rows: number): string =>
-  `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => values(columns.length)).join(', ')}`;
+// A text value is bound as its UTF-8 bytes, which SQLite stores as the same TEXT once cast (see
+// sqlite-writer.ts); CAST leaves NULL, and a value bound as a string, as they are.
+const values = (text: readonly boolean[]): string =>
+  `(${text.map((isText) => (isText ? 'CAST(? AS TEXT)' : '?')).join(', ')})`;
+const insertSql = (
+  table: string,
+  columns: readonly string[],
+  text: readonly boolean[],
+  rows: number,
+): string =>
+  `INSERT OR IGNORE INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => values(text)).join(', ')}`;
 
 /**
  * Largest first: a batch goes in as many 32-row statements as fit, then one of each smaller size
@@ -151,22 +183,30 @@ const insertSql = (table: string, columns: readonly string[], rows: number): str
  */
 export const MULTI_ROW_INSERTS: readonly MultiRowInsert[] = [32, 16, 8, 4, 2, 1].map((rows) => ({
   rows,
-  ledger: insertSql('ledger', LEDGER_COLUMNS, rows),
-  attempts: insertSql('ledger_attempts', ATTEMPT_COLUMNS, rows),
+  ledger: insertSql('ledger', LEDGER_COLUMNS, LEDGER_TEXT_COLUMNS, rows),
+  attempts: insertSql('ledger_attempts', ATTEMPT_COLUMNS, ATTEMPT_TEXT_COLUMNS, rows),
 }));
 /** The request ids of the rows whose rowid is in (?, ?]: those one INSERT statement added. */
 export const INSERTED_BETWEEN_SQL = 'SELECT request_id FROM ledger WHERE rowid > ? AND rowid <= ?';
 export const UPDATE_FEEDBACK_SQL =
   'UPDATE ledger SET feedback_rating = ?, feedback_comment = ? WHERE request_id = ?';
 
-/** An empty batch with room for `capacity` records (it grows past that if need be). */
-export function createPendingRows(capacity: number): PendingRows {
+/** Codes in shared memory: posted to the writer thread, they are shared, not copied. */
+function sharedCodes(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/**
+ * An empty batch with room for `capacity` records (it grows past that if need be), in `reuse`,
+ * the arrays of a batch already written, where given.
+ */
+export function createPendingRows(capacity: number, reuse?: RowBuffers): PendingRows {
   return {
     records: 0,
-    ledger: new Float64Array(Math.max(1, capacity) * LEDGER_WIDTH),
+    ledger: reuse?.ledger ?? sharedCodes(Math.max(1, capacity) * LEDGER_WIDTH),
     attemptRows: 0,
-    attempts: new Float64Array(Math.max(1, capacity) * ATTEMPT_WIDTH),
-    attemptCounts: [],
+    attempts: reuse?.attempts ?? sharedCodes(Math.max(1, capacity) * ATTEMPT_WIDTH),
+    ids: [],
     strings: [null],
     stringCodes: new Map(),
     lastText: new Array<string | undefined>(TEXT_SLOTS).fill(undefined),
@@ -180,12 +220,12 @@ export function createPendingRows(capacity: number): PendingRows {
  * no intermediate row objects). ledger-rows.test.ts holds the two to the same order.
  */
 export function addRecord(rows: PendingRows, r: LedgerRecord): void {
-  let at = rows.records * LEDGER_WIDTH;
+  const record = rows.records;
+  let at = record * LEDGER_WIDTH;
   rows.ledger = withRoom(rows.ledger, at + LEDGER_WIDTH);
   const ledger = rows.ledger;
-  // Unique to the record, so never looked up: it needs no entry in `stringCodes`.
-  const id = rows.strings.push(r.requestId) - 1;
-  ledger[at++] = id;
+  rows.ids.push(r.requestId);
+  ledger[at++] = record;
   ledger[at++] = r.timestamp;
   ledger[at++] = textCode(rows, 0, r.endpoint);
   ledger[at++] = textCode(rows, 1, r.keyId);
@@ -220,7 +260,7 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
   rows.attempts = withRoom(rows.attempts, a + count * ATTEMPT_WIDTH);
   const attempts = rows.attempts;
   for (const attempt of r.attempts) {
-    attempts[a++] = id;
+    attempts[a++] = record;
     attempts[a++] = attempt.attempt;
     attempts[a++] = textCode(rows, 14, attempt.model);
     attempts[a++] = textCode(rows, 15, attempt.provider);
@@ -234,7 +274,6 @@ export function addRecord(rows: PendingRows, r: LedgerRecord): void {
     attempts[a++] = attempt.costNanos;
   }
   rows.attemptRows += count;
-  rows.attemptCounts.push(count);
   rows.records++;
 }
 
@@ -255,39 +294,39 @@ function textCode(rows: PendingRows, slot: number, text: string | null | undefin
 /** `codes`, or a copy twice as large when it has no room for `length` codes. */
 function withRoom(codes: Float64Array, length: number): Float64Array {
   if (length <= codes.length) return codes;
-  const grown = new Float64Array(Math.max(length, codes.length * 2));
+  const grown = sharedCodes(Math.max(length, codes.length * 2));
   grown.set(codes);
   return grown;
 }
 
-/** The batch to write: exact-size copies of its codes, which the writer may transfer. */
+/** The batch to write: the queue's own arrays, not copies (see `RowBatch`). */
 export function toRowBatch(rows: PendingRows): RowBatch {
   return {
-    ledger: rows.ledger.slice(0, rows.records * LEDGER_WIDTH),
-    attempts: rows.attempts.slice(0, rows.attemptRows * ATTEMPT_WIDTH),
-    attemptCounts: rows.attemptCounts,
+    records: rows.records,
+    ledger: rows.ledger,
+    attemptRows: rows.attemptRows,
+    attempts: rows.attempts,
+    ids: rows.ids,
     strings: rows.strings,
   };
 }
 
 /**
- * Decodes `out.length` values (whole rows of `text.length` columns) from `codes[from]` on into
- * `out`. The writer thread runs this very function from its source text, so it uses nothing but
- * its parameters.
+ * Decodes one row of `text.length` columns from `codes[from]` on into `out[to]` on, all but its
+ * first column, the request id, which is the caller's (see `PendingRows`). The writer thread runs
+ * this very function from its source text, so it uses nothing but its parameters.
  */
-export function decodeRows(
+export function decodeRow<Text extends string | Uint8Array | null>(
   codes: Float64Array,
   from: number,
   text: readonly boolean[],
-  strings: readonly (string | null)[],
-  out: SqlValue[],
+  strings: readonly Text[],
+  out: (Text | number | null)[],
+  to: number,
 ): void {
-  const width = text.length;
-  for (let row = 0; row < out.length; row += width) {
-    for (let column = 0; column < width; column++) {
-      const code = codes[from + row + column] as number;
-      out[row + column] = text[column] ? (strings[code] as string | null) : Number.isNaN(code) ? null : code;
-    }
+  for (let column = 1; column < text.length; column++) {
+    const code = codes[from + column] as number;
+    out[to + column] = text[column] ? (strings[code] as Text) : Number.isNaN(code) ? null : code;
   }
 }
 
@@ -297,27 +336,19 @@ export function decodeRows(
  * are rare, come here.
  */
 export function findRecord(rows: PendingRows, requestId: string): LedgerRecord | undefined {
-  let attemptRow = 0;
   for (let record = 0; record < rows.records; record++) {
-    const count = rows.attemptCounts[record] as number;
-    if (rows.strings[rows.ledger[record * LEDGER_WIDTH] as number] === requestId) {
-      const values = new Array<SqlValue>(LEDGER_WIDTH).fill(null);
-      decodeRows(rows.ledger, record * LEDGER_WIDTH, LEDGER_TEXT_COLUMNS, rows.strings, values);
+    if (rows.ids[record] === requestId) {
+      const values = new Array<SqlValue>(LEDGER_WIDTH).fill(requestId);
+      decodeRow(rows.ledger, record * LEDGER_WIDTH, LEDGER_TEXT_COLUMNS, rows.strings, values, 0);
       const attempts: AttemptRow[] = [];
-      for (let i = 0; i < count; i++) {
-        const attempt = new Array<SqlValue>(ATTEMPT_WIDTH).fill(null);
-        decodeRows(
-          rows.attempts,
-          (attemptRow + i) * ATTEMPT_WIDTH,
-          ATTEMPT_TEXT_COLUMNS,
-          rows.strings,
-          attempt,
-        );
+      for (let row = 0; row < rows.attemptRows; row++) {
+        if (rows.attempts[row * ATTEMPT_WIDTH] !== record) continue;
+        const attempt = new Array<SqlValue>(ATTEMPT_WIDTH).fill(requestId);
+        decodeRow(rows.attempts, row * ATTEMPT_WIDTH, ATTEMPT_TEXT_COLUMNS, rows.strings, attempt, 0);
         attempts.push(rowOf<AttemptRow>(ATTEMPT_COLUMNS, attempt));
       }
       return toRecord(rowOf<LedgerRow>(LEDGER_COLUMNS, values), attempts);
     }
-    attemptRow += count;
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullRecord } from '../ledger.contract.js';
 import { createMemoryLedger } from '../memory/memory-ledger.js';
+import type { AttemptRecord } from '../ports.js';
 import { PAGE_SIZE } from './database-file.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
@@ -136,6 +137,46 @@ describe('createSqliteLedger — one record per request id', () => {
   });
 });
 
+describe('createSqliteLedger — batches built in the arrays of written ones', () => {
+  it.each(['worker', 'inline'] as const)(
+    'stores every record as appended, %s, across batches that reuse arrays, grow them and fail',
+    async (writer) => {
+      const file = freshPath();
+      const ledger = createSqliteLedger({
+        path: file,
+        writer,
+        batchSize: 7,
+        flushMs: 1,
+        busyTimeoutMs: 10,
+        onError: () => {},
+      });
+      // Batches of all sizes, some with many attempts (arrays grown past their first size), and
+      // one that fails while another connection holds the lock (kept, retried, never reused).
+      const manyAttempts = (i: number): AttemptRecord[] =>
+        Array.from({ length: 12 }, (_, n) => ({
+          ...(fullRecord(i).attempts[0] as AttemptRecord),
+          attempt: n + 1,
+        }));
+      const records = Array.from({ length: 120 }, (_, i) =>
+        fullRecord(i, i % 9 === 0 ? { attempts: manyAttempts(i) } : {}),
+      );
+      for (const record of records.slice(0, 50)) ledger.append(record);
+      await ledger.flush();
+      const other = new Database(file);
+      other.prepare('BEGIN IMMEDIATE').run();
+      for (const record of records.slice(50, 60)) ledger.append(record);
+      await expect(ledger.flush()).rejects.toThrow(/locked|busy/i);
+      other.prepare('ROLLBACK').run();
+      other.close();
+      for (const record of records.slice(60)) ledger.append(record);
+      await ledger.flush();
+      for (const record of records) expect(await ledger.get(record.requestId)).toStrictEqual(record);
+      expect(await ledger.count()).toBe(records.length);
+      await ledger.close();
+    },
+  );
+});
+
 describe('createSqliteLedger — the database file', () => {
   it('keeps the WAL bounded through a long burst, checkpointing into the file as it goes', async () => {
     const file = freshPath();
@@ -148,7 +189,7 @@ describe('createSqliteLedger — the database file', () => {
     }
     const fileBeforeClose = fs.statSync(file).size;
     await ledger.close();
-    // Never checkpointed, the burst would leave a WAL of about 70 MB. SQLite checkpoints once the
+    // Never checkpointed, the burst would leave a WAL of tens of MB. SQLite checkpoints once the
     // WAL holds 1,000 pages: the WAL never grows past that and one batch's pages.
     expect(largestWal).toBeLessThan(1_200 * (PAGE_SIZE + 24));
     expect(fileBeforeClose).toBeGreaterThan(fs.statSync(file).size * 0.75);

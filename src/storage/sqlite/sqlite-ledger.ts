@@ -27,6 +27,7 @@ import {
   createPendingRows,
   findRecord,
   type LedgerRow,
+  type RowBuffers,
   type SqlValue,
   toRecord,
   toRowBatch,
@@ -129,10 +130,21 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
     }
   }
 
-  // Room for a full batch up to a few dozen records; a larger one grows as it fills.
+  // Room for a full batch up to a few dozen records; a larger one grows as it fills, and keeps
+  // its size when its arrays are reused.
   const capacity = Math.min(batchSize, 64);
+  // The arrays of written batches, for the next ones: one being filled and one being written
+  // is as many as the queue holds while the writer keeps up.
+  const spare: RowBuffers[] = [];
   const pending = createBatchWriteBehind({
-    builder: { create: () => createPendingRows(capacity), add: addRecord, find: findRecord },
+    builder: {
+      create: () => createPendingRows(capacity, spare.pop()),
+      add: addRecord,
+      find: findRecord,
+      release(rows) {
+        if (spare.length < 2) spare.push({ ledger: rows.ledger, attempts: rows.attempts });
+      },
+    },
     write: (rows) => writer.write(toRowBatch(rows)),
     batchSize,
     flushMs,

@@ -4,9 +4,10 @@
  * synchronous, and a 500-record transaction measured 4.5–9 ms (p99 13–69 ms on a busy machine,
  * when SQLite's automatic WAL checkpoint lands on the commit): too long to hold the gateway's
  * event loop. The worker writer runs the transactions, and with them the checkpoints, on a worker
- * thread with its own connection; the main thread only posts a batch's codes (moved to the
- * thread, not copied) and its string table, which the thread decodes into each statement's
- * arguments (ledger-rows.ts). The inline writer runs them on the calling thread, for `:memory:`
+ * thread with its own connection; the main thread only posts a batch's codes (in shared memory:
+ * the thread reads the queue's own arrays), its string table and its request ids, which the
+ * thread decodes into each statement's arguments (ledger-rows.ts), the text as UTF-8 bytes it
+ * converts once per batch. The inline writer runs them on the calling thread, for `:memory:`
  * databases and for callers that want no thread. Both insert with multi-row INSERT OR IGNORE
  * statements and add a record's attempts only with a new ledger row, so a replayed batch (after a
  * crash mid-write), or a second record with a request id already in the table or earlier in the
@@ -15,7 +16,9 @@
  * for it, and records keep queueing meanwhile. Checkpoints are SQLite's own (PASSIVE, once the WAL
  * holds 1,000 pages, in the commit that crosses it): what one costs is copying the pages the
  * records added, so a longer interval saves next to nothing (measured: twice the interval copies
- * 3 % fewer pages).
+ * 3 % fewer pages; with 16 KiB pages, 4,000 instead of 1,000 left the writer's reads and writes
+ * per record as they were, and a page cache of 2 or 64 MB instead of SQLite's 16 changed nothing
+ * either: a batch touches the right-most pages of each B-tree, a few dozen).
  */
 
 import { createRequire } from 'node:module';
@@ -23,7 +26,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import {
   ATTEMPT_TEXT_COLUMNS,
-  decodeRows,
+  decodeRow,
   INSERTED_BETWEEN_SQL,
   LEDGER_TEXT_COLUMNS,
   MULTI_ROW_INSERTS,
@@ -77,7 +80,9 @@ const BATCH_SQL: BatchSql = {
   attemptText: ATTEMPT_TEXT_COLUMNS,
 };
 
-type DecodeRows = typeof decodeRows;
+type DecodeRow = typeof decodeRow;
+/** What the writer binds: a text value as its UTF-8 bytes, or as a string. */
+type BindValue = SqlValue | Buffer;
 
 /**
  * The function that inserts a batch in one transaction on `db`. The worker thread runs this very
@@ -86,7 +91,7 @@ type DecodeRows = typeof decodeRows;
 function createBatchInsert(
   db: Database.Database,
   sql: BatchSql,
-  decode: DecodeRows,
+  decode: DecodeRow,
 ): (batch: RowBatch) => void {
   const ledgerWidth = sql.ledgerText.length;
   const attemptWidth = sql.attemptText.length;
@@ -95,24 +100,42 @@ function createBatchInsert(
   // names (tsx) would wrap them in a helper the worker thread does not have.
   const inserts = sql.inserts.map((insert) => ({
     rows: insert.rows,
-    ledger: db.prepare<SqlValue[]>(insert.ledger),
-    ledgerValues: Array.from({ length: insert.rows * ledgerWidth }, (): SqlValue => null),
-    attempts: db.prepare<SqlValue[]>(insert.attempts),
-    attemptValues: Array.from({ length: insert.rows * attemptWidth }, (): SqlValue => null),
+    ledger: db.prepare<BindValue[]>(insert.ledger),
+    ledgerValues: Array.from({ length: insert.rows * ledgerWidth }, (): BindValue => null),
+    attempts: db.prepare<BindValue[]>(insert.attempts),
+    attemptValues: Array.from({ length: insert.rows * attemptWidth }, (): BindValue => null),
   }));
   const insertedBetween = db.prepare<[number, number], string>(sql.insertedBetween).pluck();
 
   return db.transaction((batch: RowBatch) => {
-    const { strings } = batch;
+    const { records } = batch;
+    const codes = batch.ledger;
+    // Text goes in as UTF-8 bytes, made once per batch, which the statements cast back to TEXT:
+    // better-sqlite3 converts a string to UTF-8 in a fresh allocation every time it binds one,
+    // once per row for a model or key repeated in every row (5 % of the thread's instructions per
+    // record, measured). A string with a surrogate keeps being bound as a string, byte for byte as
+    // before: Buffer.from would write a lone one as U+FFFD, where better-sqlite3 writes its own
+    // three bytes.
+    const texts: (Buffer | string | null)[] = new Array(batch.strings.length);
+    for (let code = 0; code < texts.length; code++) {
+      const text = batch.strings[code] as string | null;
+      texts[code] = text === null || /[\uD800-\uDFFF]/.test(text) ? text : Buffer.from(text);
+    }
+    // Request ids, each unique to its record, are bound as strings: a Buffer object per id (cut
+    // from one Buffer of them all) cost as much as the conversion it spares (measured).
+    const requestIds = batch.ids;
     // Records whose request id was in the table already: their attempts are not added either.
     let known: Set<number> | undefined;
-    const records = batch.attemptCounts.length;
     let first = 0;
     // Values go in as arguments, not as one array: better-sqlite3 reads an array element by
     // element through the V8 API, about 2 µs more per row (measured).
     for (const { rows, ledger, ledgerValues } of inserts) {
       for (; records - first >= rows; first += rows) {
-        decode(batch.ledger, first * ledgerWidth, sql.ledgerText, strings, ledgerValues);
+        for (let row = 0; row < rows; row++) {
+          const at = (first + row) * ledgerWidth;
+          ledgerValues[row * ledgerWidth] = requestIds[codes[at] as number] as string;
+          decode(codes, at, sql.ledgerText, texts, ledgerValues, row * ledgerWidth);
+        }
         const result = ledger.run(...ledgerValues);
         if (result.changes === rows) continue;
         // Rare (a batch written again after a crash): the statement added only some rows. Those
@@ -122,33 +145,33 @@ function createBatchInsert(
         const added = new Set(result.changes === 0 ? [] : insertedBetween.all(last - result.changes, last));
         known ??= new Set();
         for (let record = first; record < first + rows; record++)
-          if (!added.delete(strings[batch.ledger[record * ledgerWidth] as number] as string))
-            known.add(record);
+          if (!added.delete(requestIds[record] as string)) known.add(record);
       }
     }
-    let attempts = batch.attempts;
+    // The attempt rows to add, in order: all of them unless some records were known.
+    let attemptRows: number[] | undefined;
     if (known !== undefined) {
-      const kept: number[] = [];
-      let at = 0;
-      for (let record = 0; record < records; record++) {
-        const end = at + (batch.attemptCounts[record] as number) * attemptWidth;
-        if (!known.has(record)) for (let i = at; i < end; i++) kept.push(batch.attempts[i] as number);
-        at = end;
-      }
-      attempts = Float64Array.from(kept);
+      attemptRows = [];
+      for (let row = 0; row < batch.attemptRows; row++)
+        if (!known.has(batch.attempts[row * attemptWidth] as number)) attemptRows.push(row);
     }
-    const count = attempts.length / attemptWidth;
+    const count = attemptRows === undefined ? batch.attemptRows : attemptRows.length;
     first = 0;
     for (const { rows, attempts: insert, attemptValues } of inserts)
       for (; count - first >= rows; first += rows) {
-        decode(attempts, first * attemptWidth, sql.attemptText, strings, attemptValues);
+        for (let i = 0; i < rows; i++) {
+          const row = attemptRows === undefined ? first + i : (attemptRows[first + i] as number);
+          const at = row * attemptWidth;
+          attemptValues[i * attemptWidth] = requestIds[batch.attempts[at] as number] as string;
+          decode(batch.attempts, at, sql.attemptText, texts, attemptValues, i * attemptWidth);
+        }
         insert.run(...attemptValues);
       }
   });
 }
 
 export function createInlineWriter(db: Database.Database): SqliteWriter {
-  const writeBatch = createBatchInsert(db, BATCH_SQL, decodeRows);
+  const writeBatch = createBatchInsert(db, BATCH_SQL, decodeRow);
   const updateFeedback = db.prepare<[number, string | null, string]>(UPDATE_FEEDBACK_SQL);
   const read = createStatementCache(db);
   return {
@@ -187,7 +210,7 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-const writeBatch = (${createBatchInsert.toString()})(db, workerData.batchSql, ${decodeRows.toString()});
+const writeBatch = (${createBatchInsert.toString()})(db, workerData.batchSql, ${decodeRow.toString()});
 const updateFeedback = db.prepare(workerData.updateFeedback);
 // The same nearest-rank percentile as registerUsageFunctions in usage-sql.ts.
 db.aggregate(workerData.p95Function, {
@@ -305,8 +328,7 @@ export function createWorkerWriter(options: WorkerWriterOptions): SqliteWriter {
     pending.clear();
   }
 
-  /** Posts a request; what `transfer` lists moves to the thread and is no longer usable here. */
-  function send(request: WorkerRequest, transfer: readonly ArrayBuffer[] = []): Promise<WorkerReply> {
+  function send(request: WorkerRequest): Promise<WorkerReply> {
     if (closing) return Promise.reject(new Error('ledger writer is closed'));
     worker ??= spawn();
     const thread = worker;
@@ -314,14 +336,14 @@ export function createWorkerWriter(options: WorkerWriterOptions): SqliteWriter {
     return new Promise<WorkerReply>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       thread.ref();
-      thread.postMessage({ ...request, id }, transfer);
+      thread.postMessage({ ...request, id });
     });
   }
 
   return {
     async write(batch) {
-      // The codes are the batch's own copies (see toRowBatch): moved, not copied again.
-      await send({ op: 'write', batch }, [batch.ledger.buffer, batch.attempts.buffer]);
+      // The codes are in shared memory: the thread reads the queue's own arrays.
+      await send({ op: 'write', batch });
     },
     async setFeedback(requestId, rating, comment) {
       return (await send({ op: 'feedback', requestId, rating, comment })).changes ?? 0;
