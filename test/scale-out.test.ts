@@ -225,15 +225,23 @@ describe.skipIf(skip)('three replicas sharing Redis and PostgreSQL', () => {
   it('a global RPM limit of 100 (burst 10) admits at most 110 of 600 concurrent requests across the replicas', async () => {
     const rig = await startRig({ rateLimit: { requests_per_minute: 100, burst: 10 } });
     const key = await mint(rig, { name: 'load' });
+    const started = Date.now();
     const replies = await burst(rig.replicas, key.key, 600);
+    const ended = Date.now();
     const ok = replies.filter((r) => r.status === 200);
     const limited = replies.filter((r) => r.status === 429);
     expect(
       ok.length + limited.length,
       JSON.stringify(replies.find((r) => r.status !== 200 && r.status !== 429)),
     ).toBe(600);
-    // Each replica alone would admit 110: together they must not pass it either.
-    expect(ok.length).toBeLessThanOrEqual(110);
+    // Each replica alone would admit 110: together they must not pass it either. The window is
+    // the two-bucket sliding approximation (storage/counter-window.ts): a burst that crosses a
+    // minute boundary sees the previous bucket's 110 weighted by the share of it still in the
+    // window, so e ms into the new bucket up to 110 × e / 60,000 more fit — by design, and what
+    // happened once on a loaded machine (112). Within one bucket the bound is exact.
+    const boundary = started - (started % 60_000) + 60_000;
+    const intoNext = ended > boundary ? ended - boundary : 0;
+    expect(ok.length).toBeLessThanOrEqual(110 + Math.floor((110 * intoNext) / 60_000));
     expect(ok.length).toBeGreaterThanOrEqual(100);
     for (const reply of limited) expect(errorCode(reply)).toBe('RATE_LIMIT_EXCEEDED');
     // Every replica took part.

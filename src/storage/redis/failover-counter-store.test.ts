@@ -37,7 +37,15 @@ describe.skipIf(process.env.REDIS_URL === undefined || process.env.REDIS_URL ===
     describeCounterStoreContract('failover (Redis up)', async (clock) => {
       const prefix = `switchyard-test-${randomUUID()}:`;
       prefixes.push(prefix);
-      const redis = await createRedisCounterStore({ url: process.env.REDIS_URL!, prefix, now: clock.now });
+      // A generous command timeout: this contract is the pass-through, and 1,000 concurrent
+      // scripts on a loaded machine once outlived the default 250 ms, which (correctly) turned
+      // the store degraded and refused the second wave.
+      const redis = await createRedisCounterStore({
+        url: process.env.REDIS_URL!,
+        prefix,
+        now: clock.now,
+        commandTimeoutMs: 10_000,
+      });
       return createFailoverCounterStore({ redis, now: clock.now });
     });
   },
