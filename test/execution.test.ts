@@ -516,3 +516,97 @@ describe('what is worth retrying', () => {
     expect(h.mock.requests).toHaveLength(3);
   });
 });
+
+describe("a provider's max_connections", () => {
+  /** An OpenAI-protocol upstream that answers after `delayMs` and counts its open connections. */
+  async function countingUpstream(delayMs: number) {
+    const { createServer } = await import('node:http');
+    const seen = { open: 0, most: 0, opened: 0 };
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        const model = (JSON.parse(body) as { model: string }).model;
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              id: 'chatcmpl-counted',
+              object: 'chat.completion',
+              created: 1,
+              model,
+              choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+              usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
+            }),
+          );
+        }, delayMs);
+      });
+    });
+    server.on('connection', (socket) => {
+      seen.open++;
+      seen.opened++;
+      seen.most = Math.max(seen.most, seen.open);
+      socket.on('close', () => seen.open--);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      seen,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  function cappedConfig(url: string, maxConnections?: number): ConfigInput {
+    return {
+      providers: {
+        capped: {
+          type: 'openai',
+          base_url: `${url}/v1`,
+          api_key: 'sk-capped-0123456789abcdef',
+          ...(maxConnections === undefined ? {} : { max_connections: maxConnections }),
+        },
+      },
+      models: { m: { pricing: PRICING, deployments: [{ provider: 'capped', model: 'm' }] } },
+    };
+  }
+
+  it('caps the connections to the provider: 12 concurrent requests over 2 connections, all answered', async () => {
+    const upstream = await countingUpstream(60);
+    try {
+      h = await startHarness({ storage: 'memory', config: () => cappedConfig(upstream.url, 2) });
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          post(h!.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(12).fill(200));
+      expect(upstream.seen.most).toBeLessThanOrEqual(2);
+      expect(upstream.seen.opened).toBeLessThanOrEqual(2);
+      // Queued behind two connections, 12 answers of 60 ms take six turns.
+      expect(replies.every((r) => r.json().choices[0].message.content === 'ok')).toBe(true);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('without it, the same requests open as many connections as they need', async () => {
+    const upstream = await countingUpstream(60);
+    try {
+      h = await startHarness({ storage: 'memory', config: () => cappedConfig(upstream.url) });
+      const replies = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          post(h!.url, { model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(12).fill(200));
+      expect(upstream.seen.most).toBeGreaterThan(2);
+    } finally {
+      await upstream.close();
+    }
+  });
+});

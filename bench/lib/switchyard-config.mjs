@@ -67,7 +67,7 @@ export function switchyardConfig({ upstreamUrl, ledgerPath }) {
     auth: { master_key: MASTER_KEY },
     storage: { url: `sqlite://${ledgerPath}` },
     providers: {
-      // max_connections: as many upstream connections as scenario D has streams (once it is wired).
+      // max_connections: as many upstream connections as scenario D has streams.
       mock: { type: 'openai', base_url: `${upstreamUrl}/v1`, api_key: UPSTREAM_KEY, max_connections: 1024 },
     },
     models,

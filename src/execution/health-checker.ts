@@ -49,6 +49,7 @@ export function startHealthChecker(
         signal: AbortSignal.timeout(options.timeoutMs),
         headersTimeoutMs: options.timeoutMs,
         bodyTimeoutMs: options.timeoutMs,
+        connectionLimit: deployment.connectionLimit,
       });
       await response.body.dump();
       // Any answer below 500 (even a 404 for a path the server lacks) shows it is up.

@@ -89,7 +89,8 @@ export async function sendUpstream(
       signal,
       headersTimeoutMs: deployment.timeoutMs,
       bodyTimeoutMs: deployment.timeoutMs,
-      ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),
+      pinnedAddresses: override?.addresses,
+      connectionLimit: deployment.connectionLimit,
     });
   } catch (error) {
     throw isAbort(error) ? error : transportError(error, deployment.provider);
@@ -142,6 +143,7 @@ export function exchangeJson<T>(
     headersTimeoutMs: deployment.timeoutMs,
     bodyTimeoutMs: deployment.timeoutMs,
     pinnedAddresses: override?.addresses,
+    connectionLimit: deployment.connectionLimit,
   };
   return client.exchange(httpRequest, options, new JsonAnswer(deployment, decode));
 }
@@ -212,7 +214,8 @@ export function openUpstreamStream(
       {
         headersTimeoutMs: deployment.timeoutMs,
         bodyTimeoutMs: deployment.timeoutMs,
-        ...(override === undefined ? {} : { pinnedAddresses: override.addresses }),
+        pinnedAddresses: override?.addresses,
+        connectionLimit: deployment.connectionLimit,
       },
       exchange,
     );

@@ -99,3 +99,50 @@ describe('pinnedLookup', () => {
     expect(result?.code).toBe('ENOTFOUND');
   });
 });
+
+describe('connection caps (a provider’s max_connections)', () => {
+  it('keeps each capped provider within its own cap, on its own pools, also when pinned', async () => {
+    const open = { now: 0, most: 0 };
+    const sockets = new Set<string>();
+    const server = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => res.end('{}'), 40);
+    });
+    server.on('connection', (socket) => {
+      open.now++;
+      open.most = Math.max(open.most, open.now);
+      sockets.add(`${socket.remotePort}`);
+      socket.on('close', () => open.now--);
+    });
+    const port = await listen(server);
+    const client = createUpstreamClient();
+    const origin = `http://127.0.0.1:${port}`;
+    const request = { origin, method: 'POST' as const, path: '/', headers: {}, body: '{}' };
+    const a = { provider: 'a', connections: 1 };
+    const b = { provider: 'b', connections: 2 };
+    try {
+      const send = (options: object) => client.exchange(request, { ...timeouts, ...options });
+      // Provider a alone: 6 at once, one connection.
+      await Promise.all(Array.from({ length: 6 }, () => send({ connectionLimit: a })));
+      expect(sockets.size).toBe(1);
+      // a and b together: their own pools, so at most 1 + 2 connections, and b's reused a's none.
+      await Promise.all(Array.from({ length: 12 }, (_, i) => send({ connectionLimit: i % 2 === 0 ? a : b })));
+      expect(open.most).toBeLessThanOrEqual(3);
+      expect(sockets.size).toBe(3);
+      // Pinned to an address, the cap holds too (a pool of its own for a + that address).
+      const pinned = [{ address: '127.0.0.1', family: 4 as const }];
+      await Promise.all(
+        Array.from({ length: 4 }, () => send({ connectionLimit: a, pinnedAddresses: pinned })),
+      );
+      expect(sockets.size).toBe(4);
+      // Uncapped, the same burst opens many.
+      const before = sockets.size;
+      await Promise.all(Array.from({ length: 8 }, () => send({})));
+      expect(sockets.size - before).toBeGreaterThan(2);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

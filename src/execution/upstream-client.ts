@@ -18,7 +18,7 @@ import type { Dispatcher } from 'undici';
 import { Pool, util } from 'undici';
 import type { Cancellation } from '../core/cancellation.js';
 import { GatewayError } from '../core/errors.js';
-import type { HttpRequest } from '../providers/spec.js';
+import type { ConnectionLimit, HttpRequest } from '../providers/spec.js';
 import type { ResolvedAddress } from '../security/upstream-guard.js';
 
 export interface SendOptions {
@@ -33,6 +33,8 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Connect only to these addresses (checked by the upstream guard) instead of resolving the origin's host. */
   pinnedAddresses?: readonly ResolvedAddress[];
+  /** The provider's own cap on connections (`max_connections`); absent, the origin's shared pool. */
+  connectionLimit?: ConnectionLimit;
   /** `exchange` only: most bytes of a 2xx answer to hold (default 256 MiB); past it the exchange fails. */
   maxBodyBytes?: number;
 }
@@ -105,9 +107,11 @@ export function pinnedLookup(addresses: readonly ResolvedAddress[]) {
 
 export function createUpstreamClient(options: UpstreamClientOptions = {}): UpstreamClient {
   const pools = new Map<string, Pool>();
+  // Capped pools, by provider, cap and origin: a reload that keeps a provider's cap keeps its pool.
+  const cappedPools = new Map<string, Pool>();
   const pinnedPools = new Map<string, Pool>();
-  const poolOptions = (addresses?: readonly ResolvedAddress[]): Pool.Options => ({
-    connections: options.connections ?? 1024,
+  const poolOptions = (addresses?: readonly ResolvedAddress[], limit?: ConnectionLimit): Pool.Options => ({
+    connections: limit?.connections ?? options.connections ?? 1024,
     pipelining: 1,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     connect: {
@@ -123,9 +127,23 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     }
     return pool;
   };
+  const cappedPoolFor = (origin: string, limit: ConnectionLimit): Pool => {
+    const key = `${limit.provider}\u0000${limit.connections}\u0000${origin}`;
+    let pool = cappedPools.get(key);
+    if (!pool) {
+      pool = new Pool(origin, poolOptions(undefined, limit));
+      cappedPools.set(key, pool);
+    }
+    return pool;
+  };
   /** One pool per origin and address set: a host that now resolves elsewhere gets a new pool. */
-  const pinnedPoolFor = (origin: string, addresses: readonly ResolvedAddress[]): Pool => {
-    const key = `${origin} ${addresses.map((a) => a.address).join(',')}`;
+  const pinnedPoolFor = (
+    origin: string,
+    addresses: readonly ResolvedAddress[],
+    limit: ConnectionLimit | undefined,
+  ): Pool => {
+    const capped = limit === undefined ? '' : `${limit.provider}\u0000${limit.connections}\u0000`;
+    const key = `${capped}${origin} ${addresses.map((a) => a.address).join(',')}`;
     let pool = pinnedPools.get(key);
     if (!pool) {
       if (pinnedPools.size >= MAX_PINNED_POOLS) {
@@ -133,14 +151,17 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
         pinnedPools.delete(oldestKey);
         oldest.close().catch(() => undefined);
       }
-      pool = new Pool(origin, poolOptions(addresses));
+      pool = new Pool(origin, poolOptions(addresses, limit));
       pinnedPools.set(key, pool);
     }
     return pool;
   };
   const poolOf = (request: HttpRequest, sendOptions: SendOptions): Pool => {
-    const pinned = sendOptions.pinnedAddresses;
-    return pinned === undefined ? poolFor(request.origin) : pinnedPoolFor(request.origin, pinned);
+    const { pinnedAddresses, connectionLimit } = sendOptions;
+    if (pinnedAddresses !== undefined) return pinnedPoolFor(request.origin, pinnedAddresses, connectionLimit);
+    return connectionLimit === undefined
+      ? poolFor(request.origin)
+      : cappedPoolFor(request.origin, connectionLimit);
   };
   return {
     exchange: (<T>(request: HttpRequest, sendOptions: SendOptions, reader?: AnswerReader<T>) =>
@@ -166,8 +187,11 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
       poolOf(request, sendOptions).dispatch(dispatchOptions(request, sendOptions), handler);
     },
     async close() {
-      await Promise.all([...pools.values(), ...pinnedPools.values()].map((pool) => pool.close()));
+      await Promise.all(
+        [...pools.values(), ...cappedPools.values(), ...pinnedPools.values()].map((pool) => pool.close()),
+      );
       pools.clear();
+      cappedPools.clear();
       pinnedPools.clear();
     },
   };

@@ -18,6 +18,17 @@ export interface HttpRequest {
   body?: string;
 }
 
+/**
+ * A provider's `max_connections`: its requests go through pools of its own, one per origin, that
+ * open at most `connections` connections; past them requests wait in the pool's queue. Made once
+ * per provider when the registry is built.
+ */
+export interface ConnectionLimit {
+  /** The provider's name in config: two providers on one origin never share a capped pool. */
+  provider: string;
+  connections: number;
+}
+
 /** A configured provider resolved for one deployment: where to send and how to authenticate. */
 export interface UpstreamTarget {
   /** Provider name in config (e.g. `openai`, `azure-east`). */

@@ -16,7 +16,7 @@ import type {
   RouteConfig,
   Tier,
 } from '../config/schema.js';
-import type { ProviderAdapter, UpstreamTarget } from '../providers/spec.js';
+import type { ConnectionLimit, ProviderAdapter, UpstreamTarget } from '../providers/spec.js';
 
 export interface DeploymentLimits {
   rpm?: number;
@@ -40,6 +40,8 @@ export interface Deployment {
   prices: Prices;
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: number;
+  /** The provider's `max_connections`, shared by its deployments; absent, the origin's shared pool. */
+  connectionLimit?: ConnectionLimit;
 }
 
 export interface ModelEntry {
@@ -203,6 +205,20 @@ export function createRegistry(
   const warnings: string[] = [];
   const models = new Map<string, ModelEntry>();
   const usedIds = new Set<string>();
+  // One per capped provider, shared by its deployments.
+  const connectionLimits = new Map<string, ConnectionLimit>();
+  const connectionLimitOf = (
+    provider: string,
+    connections: number | undefined,
+  ): ConnectionLimit | undefined => {
+    if (connections === undefined) return undefined;
+    let limit = connectionLimits.get(provider);
+    if (limit === undefined) {
+      limit = { provider, connections };
+      connectionLimits.set(provider, limit);
+    }
+    return limit;
+  };
 
   for (const [name, model] of Object.entries(config.models)) {
     const deploymentConfigs: DeploymentConfig[] =
@@ -250,6 +266,7 @@ export function createRegistry(
         },
         prices: deploymentConfig.pricing ? fromPricing(deploymentConfig.pricing) : prices,
         timeoutMs: provider.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+        connectionLimit: connectionLimitOf(deploymentConfig.provider, provider.max_connections),
       });
     }
     let unavailableReason: string | undefined;
