@@ -127,12 +127,24 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
     }
     return pool;
   };
+  // The same pools by the limit object itself, so that a request finds its pool without building
+  // the key (the registry makes one limit per provider, shared by every request to it).
+  let cappedByLimit = new WeakMap<ConnectionLimit, Map<string, Pool>>();
   const cappedPoolFor = (origin: string, limit: ConnectionLimit): Pool => {
-    const key = `${limit.provider}\u0000${limit.connections}\u0000${origin}`;
-    let pool = cappedPools.get(key);
-    if (!pool) {
-      pool = new Pool(origin, poolOptions(undefined, limit));
-      cappedPools.set(key, pool);
+    let byOrigin = cappedByLimit.get(limit);
+    if (byOrigin === undefined) {
+      byOrigin = new Map();
+      cappedByLimit.set(limit, byOrigin);
+    }
+    let pool = byOrigin.get(origin);
+    if (pool === undefined) {
+      const key = `${limit.provider}\u0000${limit.connections}\u0000${origin}`;
+      pool = cappedPools.get(key);
+      if (pool === undefined) {
+        pool = new Pool(origin, poolOptions(undefined, limit));
+        cappedPools.set(key, pool);
+      }
+      byOrigin.set(origin, pool);
     }
     return pool;
   };
@@ -192,6 +204,7 @@ export function createUpstreamClient(options: UpstreamClientOptions = {}): Upstr
       );
       pools.clear();
       cappedPools.clear();
+      cappedByLimit = new WeakMap();
       pinnedPools.clear();
     },
   };
