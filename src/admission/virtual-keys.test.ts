@@ -114,3 +114,92 @@ describe('keys known by their secret', () => {
     expect(keys.known(third.secret)).toBeUndefined();
   });
 });
+
+describe('a cold key presented by many requests at once', () => {
+  function countingStore() {
+    const store = createMemoryKeyStore();
+    const read = store.getByHash.bind(store);
+    const counted = { reads: 0 };
+    let gate: Promise<void> = Promise.resolve();
+    let open: () => void = () => undefined;
+    store.getByHash = async (hash) => {
+      counted.reads++;
+      // Read, then held: what a slow query answers is what the store held when it ran.
+      const record = await read(hash);
+      await gate;
+      return record;
+    };
+    return {
+      store,
+      counted,
+      hold() {
+        gate = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+      },
+      release: () => open(),
+    };
+  }
+
+  it('is read from the store once, and every request gets its answer', async () => {
+    const s = countingStore();
+    const keys = createKeyService(s.store, { cacheMs: 1_000 });
+    const { key, secret } = await keys.create({ name: 'k' }, { admin: true });
+    s.hold();
+    const answers = Array.from({ length: 200 }, () => keys.authenticate(secret));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    s.release();
+    const found = await Promise.all(answers);
+    expect(found.every((k) => k.id === key.id)).toBe(true);
+    expect(s.counted.reads).toBe(1);
+    // A wrong key shares nothing with it and is refused.
+    await expect(keys.authenticate(`${secret.slice(0, -4)}AAAA`)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
+
+  it('a store failure reaches every waiting request as 503, and the next request reads again', async () => {
+    const s = countingStore();
+    const keys = createKeyService(s.store, { cacheMs: 1_000 });
+    const { secret } = await keys.create({ name: 'k' }, { admin: true });
+    const read = s.store.getByHash;
+    s.store.getByHash = async () => {
+      s.counted.reads++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error('connect ECONNREFUSED');
+    };
+    const failed = await Promise.all(
+      Array.from({ length: 50 }, () => keys.authenticate(secret).catch((e: unknown) => e)),
+    );
+    expect(failed.every((e) => (e as { code?: string }).code === 'SERVICE_UNAVAILABLE')).toBe(true);
+    expect(s.counted.reads).toBe(1);
+    s.store.getByHash = read;
+    expect((await keys.authenticate(secret)).name).toBe('k');
+    expect(s.counted.reads).toBe(2);
+  });
+
+  it('a request arriving after an eviction does not join a read that started before it', async () => {
+    const s = countingStore();
+    const keys = createKeyService(s.store, { cacheMs: 60_000 });
+    const { key, secret } = await keys.create({ name: 'k' }, { admin: true });
+    s.hold();
+    const early = keys.authenticate(secret);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Revoked elsewhere; the bus evicts it here while the early read is held.
+    await s.store.revoke(key.id, Date.now());
+    keys.evict(key.id);
+    const late = keys.authenticate(secret).catch((e: unknown) => e);
+    s.release();
+    await early;
+    expect(await late).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(s.counted.reads).toBe(2);
+  });
+
+  it('with cacheMs 0 every request reads the store, as configured', async () => {
+    const s = countingStore();
+    const keys = createKeyService(s.store, { cacheMs: 0 });
+    const { secret } = await keys.create({ name: 'k' }, { admin: true });
+    await Promise.all(Array.from({ length: 20 }, () => keys.authenticate(secret)));
+    expect(s.counted.reads).toBe(20);
+  });
+});

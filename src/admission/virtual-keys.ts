@@ -143,6 +143,25 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   const bySecret = new Map<string, Cached>();
   // Bumped by every eviction: a lookup that started before one must not cache what it read.
   let evictions = 0;
+  // Store reads under way, by hash: a cold key presented by a thousand requests at once is read
+  // once, not a thousand times (each would be a database query on a shared key store). Only a
+  // read that started after the latest eviction or clear is joined.
+  const reading = new Map<string, { started: number; lookup: Promise<Cached | undefined> }>();
+
+  function lookUpOnce(secret: string, hash: string, at: number): Promise<Cached | undefined> {
+    // Without a cache every request reads the store itself, as configured.
+    if (cacheMs <= 0) return lookUp(secret, hash, at);
+    const under = reading.get(hash);
+    if (under !== undefined && under.started === evictions) return under.lookup;
+    const lookup = lookUp(secret, hash, at);
+    const entry = { started: evictions, lookup };
+    reading.set(hash, entry);
+    const done = () => {
+      if (reading.get(hash) === entry) reading.delete(hash);
+    };
+    lookup.then(done, done);
+    return lookup;
+  }
 
   async function lookUp(secret: string, hash: string, at: number): Promise<Cached | undefined> {
     let stored: StoredKey | undefined;
@@ -176,6 +195,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
   }
 
   function clear(): void {
+    evictions++;
     for (const cached of cache.values()) cached.current = false;
     cache.clear();
     bySecret.clear();
@@ -228,7 +248,7 @@ export function createKeyService(store: KeyStore, options: KeyServiceOptions = {
     const cached = cache.get(hash);
     // Found under `hash`, a cached lookup is the stored hash's, which `lookUp` compared already.
     if (cached !== undefined && cached.until > at) return live(cached.key, at);
-    return lookUp(secret, hash, at).then((found) => verify(found, hash, at));
+    return lookUpOnce(secret, hash, at).then((found) => verify(found, hash, at));
   }
 
   return {
