@@ -521,12 +521,13 @@ describe("a provider's max_connections", () => {
   /** An OpenAI-protocol upstream that answers after `delayMs` and counts its open connections. */
   async function countingUpstream(delayMs: number) {
     const { createServer } = await import('node:http');
-    const seen = { open: 0, most: 0, opened: 0 };
+    const seen = { open: 0, most: 0, opened: 0, prompts: [] as string[] };
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const model = (JSON.parse(body) as { model: string }).model;
+        const { model, messages } = JSON.parse(body) as { model: string; messages: { content: string }[] };
+        seen.prompts.push(messages[0]!.content);
         setTimeout(() => {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
@@ -589,6 +590,43 @@ describe("a provider's max_connections", () => {
       expect(upstream.seen.opened).toBeLessThanOrEqual(2);
       // Queued behind two connections, 12 answers of 60 ms take six turns.
       expect(replies.every((r) => r.json().choices[0].message.content === 'ok')).toBe(true);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('a request queued for a connection whose client leaves never reaches the provider, and is recorded once as cancelled', async () => {
+    const upstream = await countingUpstream(400);
+    try {
+      h = await startHarness({ storage: 'memory', config: () => cappedConfig(upstream.url, 1) });
+      const ask = (content: string, stream: boolean, signal?: AbortSignal) =>
+        fetch(`${h!.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'm', stream, messages: [{ role: 'user', content }] }),
+          ...(signal === undefined ? {} : { signal }),
+        });
+      const first = ask('first', false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Both wait behind `first` for the one connection; their clients give up meanwhile.
+      const leaving = [new AbortController(), new AbortController()];
+      const queued = [
+        ask('queued', false, leaving[0]!.signal).catch((e: unknown) => e),
+        ask('queued-stream', true, leaving[1]!.signal).catch((e: unknown) => e),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const controller of leaving) controller.abort();
+      await Promise.all(queued);
+      const answered = await first;
+      expect(answered.status).toBe(200);
+      await answered.text();
+      // Long enough for a queued request to have gone out on the freed connection.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(upstream.seen.prompts).toEqual(['first']);
+      await h.gateway.ledger.flush();
+      expect(await h.gateway.ledger.count()).toBe(3);
+      const statuses = (await h.gateway.ledger.query({})).map((record) => record.status).sort();
+      expect(statuses).toEqual(['cancelled', 'cancelled', 'ok']);
     } finally {
       await upstream.close();
     }
