@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fullRecord } from '../ledger.contract.js';
 import { PAGE_SIZE, useWal } from './database-file.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-database-file-'));
@@ -51,5 +52,74 @@ describe('useWal', () => {
         db.close();
         expect(settingsOf(file)).toEqual({ pageSize, journalMode: 'wal' });
       }
+  });
+});
+
+describe('checkpoints stay off the event loop while a ledger writer thread has the file', () => {
+  /** Frames in the file's WAL right now (a PASSIVE checkpoint from a connection of its own). */
+  function walFrames(file: string): number {
+    const db = new Database(file);
+    try {
+      return (db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('an admission-store connection leaves checkpoints to it, and takes them back once it is gone', async () => {
+    const { createSqliteLedger } = await import('./sqlite-ledger.js');
+    const { openAdmissionDatabase } = await import('./sqlite-counter-store.js');
+    const file = freshPath();
+    const other = freshPath();
+    const ledger = createSqliteLedger({ path: file });
+    try {
+      const admission = openAdmissionDatabase(file);
+      const elsewhere = openAdmissionDatabase(other);
+      const plain = new Database(file);
+      useWal(plain);
+      expect(admission.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      expect(elsewhere.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+      expect(plain.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+      for (const db of [elsewhere, plain]) db.close();
+
+      // A commit on the admission connection takes the WAL past 1,000 pages: no checkpoint
+      // there, so the next commit appends after it instead of starting the WAL over.
+      admission.exec('CREATE TABLE scratch (b BLOB)');
+      admission.transaction(() => {
+        const insert = admission.prepare('INSERT INTO scratch VALUES (zeroblob(15000))');
+        for (let i = 0; i < 1_100; i++) insert.run();
+      })();
+      admission.exec('INSERT INTO scratch VALUES (zeroblob(10))');
+      expect(walFrames(file)).toBeGreaterThan(1_000);
+
+      // The writer thread's next commit finds the WAL past 1,000 pages and checkpoints it, so
+      // the next commit (here, the admission connection's) starts the WAL over.
+      admission.exec('INSERT INTO scratch VALUES (zeroblob(15000))');
+      ledger.append(fullRecord(1));
+      await ledger.flush();
+      admission.exec('INSERT INTO scratch VALUES (zeroblob(10))');
+      expect(walFrames(file)).toBeLessThan(50);
+      admission.close();
+    } finally {
+      await ledger.close();
+    }
+    // Once the ledger is closed, a new connection checkpoints for itself again.
+    const after = openAdmissionDatabase(file);
+    expect(after.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+    after.close();
+  });
+
+  it('an inline (in-process) ledger changes nothing', async () => {
+    const { createSqliteLedger } = await import('./sqlite-ledger.js');
+    const { openAdmissionDatabase } = await import('./sqlite-counter-store.js');
+    const file = freshPath();
+    const ledger = createSqliteLedger({ path: file, writer: 'inline' });
+    try {
+      const admission = openAdmissionDatabase(file);
+      expect(admission.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
+      admission.close();
+    } finally {
+      await ledger.close();
+    }
   });
 });

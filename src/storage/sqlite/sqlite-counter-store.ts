@@ -70,10 +70,13 @@ export interface SqliteCounterStoreOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Opens (or shares) a database for the admission stores: WAL, synchronous=NORMAL, a busy timeout. */
+/**
+ * Opens (or shares) a database for the admission stores: WAL, synchronous=NORMAL, a busy timeout,
+ * and no checkpoints of its own while a ledger writer thread has the file (database-file.ts).
+ */
 export function openAdmissionDatabase(path: string, busyTimeoutMs = 1_000): Database.Database {
   const db = new Database(path, { timeout: busyTimeoutMs });
-  useWal(db);
+  useWal(db, { path });
   return db;
 }
 

@@ -20,7 +20,7 @@ import Database from 'better-sqlite3';
 import type { Ledger, LedgerQuery, LedgerRecord, UsageQuery, UsageRow } from '../ports.js';
 import { checkUsageQuery, compareUsageRows } from '../usage-aggregation.js';
 import { createBatchWriteBehind } from '../write-behind.js';
-import { useWal } from './database-file.js';
+import { checkpointedByWriterThread, useWal } from './database-file.js';
 import {
   type AttemptRow,
   addRecord,
@@ -95,6 +95,8 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       .map((row) => row.name),
   );
   let writer: SqliteWriter;
+  // Set when this ledger's writer thread checkpoints the file for the event loop's connections.
+  let releaseCheckpoints: (() => void) | undefined;
   if (options.readonly) writer = createReadOnlyWriter(db);
   else if (inline) {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10}`);
@@ -107,6 +109,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
       busyTimeoutMs: options.busyTimeoutMs ?? 1_000,
       onError: report,
     });
+    releaseCheckpoints = checkpointedByWriterThread(options.path);
   }
 
   const selectOne = db.prepare<[string], LedgerRow>('SELECT * FROM ledger WHERE request_id = ?');
@@ -298,6 +301,7 @@ export function createSqliteLedger(options: SqliteLedgerOptions): Ledger {
           // the final checkpoint off the event loop.
           db.close();
           await writer.close();
+          releaseCheckpoints?.();
         }
       })();
       return closing;
