@@ -99,6 +99,7 @@ export function createSqliteCacheStore(options: SqliteCacheStoreOptions): CacheS
   const flusher = createBatchFlusher({
     flushMs,
     onError,
+    db,
     take() {
       if (pending.size === 0 && cleared.length === 0) return undefined;
       const batch = { rows: pending, prefixes: cleared };

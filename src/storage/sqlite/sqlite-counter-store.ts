@@ -186,6 +186,7 @@ export function createSqliteCounterStore(options: SqliteCounterStoreOptions): Co
   const flusher = createBatchFlusher({
     flushMs,
     onError,
+    db,
     take() {
       if (used.length + added.size + held.length + removed.size + windows.length === 0) return undefined;
       const batch = [used, added, held, removed, windows] as const;
