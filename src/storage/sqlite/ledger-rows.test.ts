@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fullRecord, minimalRecord, usageRecords } from '../ledger.contract.js';
-import { ATTEMPT_COLUMNS, columnsFromAttempt, columnsFromRecord, LEDGER_COLUMNS } from '../ledger-columns.js';
+import { ATTEMPT_COLUMNS, LEDGER_COLUMNS } from '../ledger-columns.js';
 import type { LedgerRecord } from '../ports.js';
+import { attemptRowValues, ledgerRowValues } from './__fixtures__/column-values.js';
 import {
   ATTEMPT_TEXT_COLUMNS,
   ATTEMPT_WIDTH,
@@ -27,21 +28,7 @@ const records: LedgerRecord[] = [
 
 /** The SQLite values of a record's ledger row and of its attempt rows, through the shared mapping. */
 function columnValues(r: LedgerRecord): { ledger: unknown[]; attempts: unknown[] } {
-  const columns = columnsFromRecord(r);
-  const encoded: Record<string, unknown> = {
-    ...columns,
-    tags: columns.tags === null ? null : JSON.stringify(columns.tags),
-    stream: columns.stream ? 1 : 0,
-    usage_estimated: columns.usage_estimated ? 1 : 0,
-    cache_hit: columns.cache_hit ? 1 : 0,
-  };
-  return {
-    ledger: LEDGER_COLUMNS.map((column) => encoded[column]),
-    attempts: r.attempts.flatMap((a) => {
-      const attempt = columnsFromAttempt(r.requestId, a);
-      return ATTEMPT_COLUMNS.map((column) => attempt[column]);
-    }),
-  };
+  return { ledger: ledgerRowValues(r), attempts: attemptRowValues(r).flat() };
 }
 
 function pendingOf(list: readonly LedgerRecord[], capacity = 4): PendingRows {

@@ -4,8 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fullRecord, minimalRecord } from '../ledger.contract.js';
-import { ATTEMPT_COLUMNS, columnsFromAttempt, columnsFromRecord, LEDGER_COLUMNS } from '../ledger-columns.js';
+import { ATTEMPT_COLUMNS, LEDGER_COLUMNS } from '../ledger-columns.js';
 import type { LedgerRecord } from '../ports.js';
+import { attemptRowValues, ledgerRowValues } from './__fixtures__/column-values.js';
 import { addRecord, createPendingRows, type RowBatch, toRowBatch } from './ledger-rows.js';
 import { LEDGER_MIGRATIONS, runMigrations } from './migrations.js';
 import { createInlineWriter, createWorkerWriter, type SqliteWriter } from './sqlite-writer.js';
@@ -150,19 +151,8 @@ function writeOneByOne(file: string, batches: readonly (readonly LedgerRecord[])
   );
   for (const batch of batches)
     for (const record of batch) {
-      const columns = columnsFromRecord(record);
-      const encoded: Record<string, unknown> = {
-        ...columns,
-        tags: columns.tags === null ? null : JSON.stringify(columns.tags),
-        stream: columns.stream ? 1 : 0,
-        usage_estimated: columns.usage_estimated ? 1 : 0,
-        cache_hit: columns.cache_hit ? 1 : 0,
-      };
-      if (insertLedger.run(...LEDGER_COLUMNS.map((column) => encoded[column])).changes === 0) continue;
-      for (const attempt of record.attempts) {
-        const row = columnsFromAttempt(record.requestId, attempt);
-        insertAttempt.run(...ATTEMPT_COLUMNS.map((column) => row[column]));
-      }
+      if (insertLedger.run(...ledgerRowValues(record)).changes === 0) continue;
+      for (const values of attemptRowValues(record)) insertAttempt.run(...values);
     }
   db.close();
 }
