@@ -7,14 +7,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUSY_TRIES, createBatchFlusher } from './batch-flusher.js';
 import { useWal } from './database-file.js';
 
-/** A flusher over a list of pending numbers, writing into `written` unless `failing` is set. */
-function rig(flushMs = 5) {
+/**
+ * A flusher over a list of pending numbers, writing into `written` unless `failing` is set — or,
+ * given `sqlite`, through that connection with its `write`.
+ */
+function rig(flushMs = 5, sqlite?: { db: Database.Database; write(batch: number[]): void }) {
   let pending: number[] = [];
   const written: number[][] = [];
   const errors: unknown[] = [];
   const state = { failing: false };
   const flusher = createBatchFlusher<number[]>({
     flushMs,
+    ...(sqlite === undefined ? {} : { db: sqlite.db }),
     take() {
       if (pending.length === 0) return undefined;
       const batch = pending;
@@ -22,6 +26,7 @@ function rig(flushMs = 5) {
       return batch;
     },
     write(batch) {
+      if (sqlite !== undefined) return sqlite.write(batch);
       if (state.failing) throw new Error('disk full');
       written.push(batch);
     },
@@ -97,33 +102,14 @@ describe('a flush that finds the file locked by another connection', () => {
     const write = db.transaction((batch: number[]) => {
       for (const n of batch) insert.run(n);
     });
-    let pending: number[] = [];
-    const errors: unknown[] = [];
-    const flusher = createBatchFlusher<number[]>({
-      flushMs: 1,
-      db,
-      take() {
-        if (pending.length === 0) return undefined;
-        const batch = pending;
-        pending = [];
-        return batch;
-      },
-      write: (batch) => write.immediate(batch),
-      restore(batch) {
-        pending = [...batch, ...pending];
-      },
-      onError: (error) => errors.push(error),
-    });
+    const { flusher, change, errors } = rig(1, { db, write: (batch) => write.immediate(batch) });
     const rows = () => (other.prepare('SELECT n FROM t ORDER BY n').all() as { n: number }[]).map((r) => r.n);
     return {
       db,
       other,
       errors,
       rows,
-      change(n: number) {
-        pending.push(n);
-        flusher.schedule();
-      },
+      change,
       close() {
         flusher.close();
         other.close();
