@@ -36,6 +36,26 @@ interface Setup {
   metrics: MetricsRegistry;
 }
 
+/**
+ * An admission on the base config that goes by a test clock, or (withClock false) by Date.now,
+ * with a memory counter store on the same time; the test clock starts at the real time.
+ */
+function onClockOrDateNow(withClock: boolean) {
+  const clock = createTestClock(Date.now());
+  const counters = createMemoryCounterStore(withClock ? { now: clock.now } : {});
+  const { config } = parseConfigObject(BASE);
+  const { registry } = createRegistry(config, { adapterFor, defaultBaseUrl });
+  const admission = createAdmission({
+    config,
+    registry,
+    counters,
+    keys: createMemoryKeyStore(),
+    logger: createLogger({ level: 'error', redactor: createRedactor({ secrets: [] }) }),
+    ...(withClock ? { now: clock.now } : {}),
+  });
+  return { admission, counters, clock };
+}
+
 function setup(config: ConfigInput = {}, counters?: CounterStore, clock = createTestClock()): Setup {
   const { config: parsed } = parseConfigObject({ ...BASE, ...config });
   const { registry } = createRegistry(parsed, { adapterFor, defaultBaseUrl });
@@ -348,18 +368,7 @@ describe('createAdmission', () => {
 
   it('settles at the time the caller read, when admission goes by Date.now, and ignores it otherwise', async () => {
     const tokens = async (withClock: boolean): Promise<number> => {
-      const clock = createTestClock(Date.now());
-      const counters = createMemoryCounterStore(withClock ? { now: clock.now } : {});
-      const { config } = parseConfigObject(BASE);
-      const { registry } = createRegistry(config, { adapterFor, defaultBaseUrl });
-      const admission = createAdmission({
-        config,
-        registry,
-        counters,
-        keys: createMemoryKeyStore(),
-        logger: createLogger({ level: 'error', redactor: createRedactor({ secrets: [] }) }),
-        ...(withClock ? { now: clock.now } : {}),
-      });
+      const { admission, counters, clock } = onClockOrDateNow(withClock);
       const caller = callerOf(key({ tpm: 1_000 }));
       const ticket = await admission.admit(context(caller, clock), { request: REQUEST, plan: PLAN });
       // Three minutes on, the bucket the admission counted in has left the window: nothing to correct.
@@ -375,18 +384,7 @@ describe('createAdmission', () => {
   it('admits at the time the caller read, when admission goes by Date.now, and ignores it otherwise', async () => {
     const DAY = 86_400_000;
     const admitted = async (withClock: boolean) => {
-      const clock = createTestClock(Date.now());
-      const counters = createMemoryCounterStore(withClock ? { now: clock.now } : {});
-      const { config } = parseConfigObject(BASE);
-      const { registry } = createRegistry(config, { adapterFor, defaultBaseUrl });
-      const admission = createAdmission({
-        config,
-        registry,
-        counters,
-        keys: createMemoryKeyStore(),
-        logger: createLogger({ level: 'error', redactor: createRedactor({ secrets: [] }) }),
-        ...(withClock ? { now: clock.now } : {}),
-      });
+      const { admission, counters, clock } = onClockOrDateNow(withClock);
       const caller = callerOf(key({ tpm: 1_000, budgetUsd: 1, budgetWindow: 'daily' }));
       // Read three days ago: the budget period and the rate window are that day's.
       const at = Date.now() - 3 * DAY;
