@@ -104,7 +104,7 @@ export function createSqliteJobQueue(options: SqliteJobQueueOptions): JobQueue {
   const owned = options.db === undefined;
   const db =
     options.db ?? new Database(options.path ?? ':memory:', { timeout: options.busyTimeoutMs ?? 1_000 });
-  if (owned) useWal(db, { path: options.path ?? ':memory:' });
+  if (owned) useWal(db, options.path === undefined ? undefined : { path: options.path });
   runMigrations(db, 'jobs', JOB_MIGRATIONS);
   let closed = false;
 
